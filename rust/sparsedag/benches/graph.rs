@@ -1,0 +1,39 @@
+//! Criterion benches of the graph half: build, ASAP and the other layerings on random DAGs of
+//! 100k and 1M nodes with average degree 10 (m = 5 n, since every edge has two endpoints).
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use sparsedag::graph::generators::random_dag;
+use sparsedag::{layering, Dag, DuplicatePolicy};
+
+const SIZES: [u64; 2] = [100_000, 1_000_000];
+
+fn graph(n: u64) -> Dag {
+    random_dag(n, None, Some(5 * n), 42).expect("valid generator arguments")
+}
+
+fn bench_build(c: &mut Criterion) {
+    let mut group = c.benchmark_group("build");
+    group.sample_size(10);
+    for n in SIZES {
+        let (src, dst) = graph(n).edges();
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
+            b.iter(|| Dag::from_edges(&src, &dst, Some(n), DuplicatePolicy::Reject).unwrap())
+        });
+    }
+    group.finish();
+}
+
+fn bench_layerings(c: &mut Criterion) {
+    let mut group = c.benchmark_group("layering");
+    group.sample_size(10);
+    for n in SIZES {
+        let g = graph(n);
+        group.bench_with_input(BenchmarkId::new("asap", n), &g, |b, g| {
+            b.iter(|| layering::asap(g))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_build, bench_layerings);
+criterion_main!(benches);

@@ -1,0 +1,354 @@
+//! Construction of a `Dag` from edge arrays: validation, CSR by counting sort, duplicate
+//! handling and the acyclicity check (which names a cycle when it fails).
+
+use super::{Dag, MAX_NODES};
+use crate::error::{invalid, Error, Result};
+
+/// Integer types accepted as node ids. Conversion saturates so that huge unsigned values are
+/// still reported as out of range rather than wrapping into valid ids.
+pub trait NodeId: Copy + Send + Sync {
+    fn to_i64(self) -> i64;
+}
+
+macro_rules! impl_node_id {
+    ($($t:ty),*) => {$(
+        impl NodeId for $t {
+            #[inline]
+            fn to_i64(self) -> i64 {
+                i64::try_from(self).unwrap_or(i64::MAX)
+            }
+        }
+    )*};
+}
+impl_node_id!(i32, i64, u32, u64, usize);
+
+/// What to do when the same (source, target) pair is given more than once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DuplicatePolicy {
+    #[default]
+    Reject,
+    Merge,
+}
+
+impl std::str::FromStr for DuplicatePolicy {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "reject" | "error" => Ok(DuplicatePolicy::Reject),
+            "merge" => Ok(DuplicatePolicy::Merge),
+            other => invalid(format!(
+                "duplicates must be \"reject\" or \"merge\", not {other:?}"
+            )),
+        }
+    }
+}
+
+pub(super) fn from_edges<I: NodeId>(
+    src: &[I],
+    dst: &[I],
+    num_nodes: Option<u64>,
+    duplicates: DuplicatePolicy,
+) -> Result<Dag> {
+    if src.len() != dst.len() {
+        return invalid(format!(
+            "src has {} entries but dst has {}; they must have the same length",
+            src.len(),
+            dst.len()
+        ));
+    }
+    let n = match num_nodes {
+        Some(n) => n,
+        None => implied_node_count(src, dst)?,
+    };
+    if n > MAX_NODES {
+        return Err(Error::TooLarge {
+            what: "the number of nodes",
+            value: n,
+            limit: MAX_NODES,
+        });
+    }
+    let (sources, targets) = validated_ids(src, dst, n)?;
+    let n = n as usize;
+
+    let (out_offsets, out_targets) = counting_sort_by_key(n, &sources, &targets);
+    drop(sources);
+    drop(targets);
+    // Transposing twice leaves every row sorted by neighbour id.
+    let (in_offsets, in_sources) = transpose(n, &out_offsets, &out_targets);
+    let (mut out_offsets, mut out_targets) = transpose(n, &in_offsets, &in_sources);
+
+    let had_duplicates = match find_duplicate(&out_offsets, &out_targets) {
+        None => false,
+        Some((source, target)) => match duplicates {
+            DuplicatePolicy::Reject => return Err(Error::DuplicateEdge { source, target }),
+            DuplicatePolicy::Merge => true,
+        },
+    };
+    let (in_offsets, in_sources) = if had_duplicates {
+        dedup_rows(&mut out_offsets, &mut out_targets);
+        transpose(n, &out_offsets, &out_targets)
+    } else {
+        (in_offsets, in_sources)
+    };
+
+    let topo = kahn_order(n, &out_offsets, &out_targets, &in_offsets);
+    if topo.len() < n {
+        return Err(Error::Cycle(find_cycle(n, &topo, &in_offsets, &in_sources)));
+    }
+    Ok(Dag {
+        num_nodes: n,
+        out_offsets,
+        out_targets,
+        in_offsets,
+        in_sources,
+        topo,
+    })
+}
+
+fn implied_node_count<I: NodeId>(src: &[I], dst: &[I]) -> Result<u64> {
+    let mut max = -1i64;
+    for (position, &id) in src.iter().chain(dst.iter()).enumerate() {
+        let id = id.to_i64();
+        if id < 0 {
+            return Err(Error::NodeOutOfRange {
+                position: position % src.len().max(1),
+                value: id,
+                num_nodes: 0,
+            });
+        }
+        max = max.max(id);
+    }
+    Ok((max + 1) as u64)
+}
+
+fn validated_ids<I: NodeId>(src: &[I], dst: &[I], n: u64) -> Result<(Vec<u32>, Vec<u32>)> {
+    let mut sources = Vec::with_capacity(src.len());
+    let mut targets = Vec::with_capacity(dst.len());
+    let check = |position: usize, id: I| -> Result<u32> {
+        let value = id.to_i64();
+        if value < 0 || value as u64 >= n {
+            Err(Error::NodeOutOfRange {
+                position,
+                value,
+                num_nodes: n,
+            })
+        } else {
+            Ok(value as u32)
+        }
+    };
+    for (position, (&s, &t)) in src.iter().zip(dst).enumerate() {
+        let s = check(position, s)?;
+        let t = check(position, t)?;
+        if s == t {
+            return Err(Error::SelfLoop { position, node: s });
+        }
+        sources.push(s);
+        targets.push(t);
+    }
+    Ok((sources, targets))
+}
+
+/// Groups `values` by `keys` (each key < n) into CSR form, keeping input order within a row.
+fn counting_sort_by_key(n: usize, keys: &[u32], values: &[u32]) -> (Vec<usize>, Vec<u32>) {
+    let mut offsets = vec![0usize; n + 1];
+    for &k in keys {
+        offsets[k as usize + 1] += 1;
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut cursor = offsets[..n].to_vec();
+    let mut grouped = vec![0u32; values.len()];
+    for (&k, &v) in keys.iter().zip(values) {
+        let slot = &mut cursor[k as usize];
+        grouped[*slot] = v;
+        *slot += 1;
+    }
+    (offsets, grouped)
+}
+
+/// The CSR of the reversed graph. Rows of the result are sorted because rows are visited in
+/// increasing id order.
+pub(crate) fn transpose(n: usize, offsets: &[usize], columns: &[u32]) -> (Vec<usize>, Vec<u32>) {
+    let mut t_offsets = vec![0usize; n + 1];
+    for &c in columns {
+        t_offsets[c as usize + 1] += 1;
+    }
+    for i in 0..n {
+        t_offsets[i + 1] += t_offsets[i];
+    }
+    let mut cursor = t_offsets[..n].to_vec();
+    let mut t_columns = vec![0u32; columns.len()];
+    for row in 0..n {
+        for &c in &columns[offsets[row]..offsets[row + 1]] {
+            let slot = &mut cursor[c as usize];
+            t_columns[*slot] = row as u32;
+            *slot += 1;
+        }
+    }
+    (t_offsets, t_columns)
+}
+
+fn find_duplicate(offsets: &[usize], columns: &[u32]) -> Option<(u32, u32)> {
+    (0..offsets.len() - 1).find_map(|row| {
+        columns[offsets[row]..offsets[row + 1]]
+            .windows(2)
+            .find(|pair| pair[0] == pair[1])
+            .map(|pair| (row as u32, pair[0]))
+    })
+}
+
+/// Removes repeated columns within each (sorted) row, in place.
+fn dedup_rows(offsets: &mut [usize], columns: &mut Vec<u32>) {
+    let mut write = 0;
+    let mut row_start = offsets[0];
+    for row in 0..offsets.len() - 1 {
+        let row_end = offsets[row + 1];
+        let new_start = write;
+        for read in row_start..row_end {
+            if read == row_start || columns[read] != columns[read - 1] {
+                columns[write] = columns[read];
+                write += 1;
+            }
+        }
+        offsets[row] = new_start;
+        row_start = row_end;
+    }
+    *offsets.last_mut().expect("offsets has n + 1 entries") = write;
+    columns.truncate(write);
+}
+
+/// Kahn's algorithm with a FIFO queue seeded by the sources in id order. Returns fewer than
+/// `n` nodes exactly when the graph has a cycle.
+fn kahn_order(
+    n: usize,
+    out_offsets: &[usize],
+    out_targets: &[u32],
+    in_offsets: &[usize],
+) -> Vec<u32> {
+    let mut remaining: Vec<u32> = (0..n)
+        .map(|v| (in_offsets[v + 1] - in_offsets[v]) as u32)
+        .collect();
+    let mut order: Vec<u32> = (0..n as u32)
+        .filter(|&v| remaining[v as usize] == 0)
+        .collect();
+    order.reserve(n - order.len());
+    let mut head = 0;
+    while head < order.len() {
+        let u = order[head] as usize;
+        head += 1;
+        for &v in &out_targets[out_offsets[u]..out_offsets[u + 1]] {
+            let r = &mut remaining[v as usize];
+            *r -= 1;
+            if *r == 0 {
+                order.push(v);
+            }
+        }
+    }
+    order
+}
+
+/// Every node Kahn could not order has a predecessor that Kahn could not order either, so
+/// walking predecessors from any of them must revisit a node: that loop is a cycle.
+fn find_cycle(n: usize, ordered: &[u32], in_offsets: &[usize], in_sources: &[u32]) -> Vec<u32> {
+    let mut done = vec![false; n];
+    for &v in ordered {
+        done[v as usize] = true;
+    }
+    let start = (0..n).find(|&v| !done[v]).expect("a cycle exists") as u32;
+    let mut seen_at = vec![usize::MAX; n];
+    let mut walk = Vec::new();
+    let mut v = start;
+    while seen_at[v as usize] == usize::MAX {
+        seen_at[v as usize] = walk.len();
+        walk.push(v);
+        v = *in_sources[in_offsets[v as usize]..in_offsets[v as usize + 1]]
+            .iter()
+            .find(|&&u| !done[u as usize])
+            .expect("an unordered node has an unordered predecessor");
+    }
+    let mut cycle = walk.split_off(seen_at[v as usize]);
+    // We walked against the edges; reverse to list the cycle along them.
+    cycle.reverse();
+    // Start the cycle at its smallest id so the message is stable.
+    let smallest = (0..cycle.len()).min_by_key(|&i| cycle[i]).unwrap_or(0);
+    cycle.rotate_left(smallest);
+    cycle
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dag(src: &[u32], dst: &[u32]) -> Result<Dag> {
+        Dag::from_edges(src, dst, None, DuplicatePolicy::Reject)
+    }
+
+    #[test]
+    fn builds_sorted_csr_both_ways() {
+        let g = dag(&[2, 0, 0, 1], &[3, 2, 1, 3]).unwrap();
+        assert_eq!(g.num_nodes(), 4);
+        assert_eq!(g.successors(0), &[1, 2]);
+        assert_eq!(g.predecessors(3), &[1, 2]);
+        assert_eq!(g.edges(), (vec![0, 0, 1, 2], vec![1, 2, 3, 3]));
+    }
+
+    #[test]
+    fn names_a_cycle() {
+        let err = dag(&[0, 1, 2, 3], &[1, 2, 3, 1]).unwrap_err();
+        assert_eq!(err, Error::Cycle(vec![1, 2, 3]));
+        assert!(err.to_string().contains("1 -> 2 -> 3 -> 1"));
+    }
+
+    #[test]
+    fn rejects_bad_ids_and_self_loops() {
+        let err = Dag::from_edges(&[0i64, 5], &[1, 2], Some(3), DuplicatePolicy::Reject);
+        assert!(matches!(
+            err,
+            Err(Error::NodeOutOfRange {
+                position: 1,
+                value: 5,
+                ..
+            })
+        ));
+        let err = Dag::from_edges(&[0i64, -1], &[1, 2], None, DuplicatePolicy::Reject);
+        assert!(matches!(err, Err(Error::NodeOutOfRange { value: -1, .. })));
+        assert!(matches!(
+            dag(&[0, 1], &[1, 1]),
+            Err(Error::SelfLoop {
+                position: 1,
+                node: 1
+            })
+        ));
+        let too_many = Dag::from_edges::<u32>(&[], &[], Some(1 << 33), DuplicatePolicy::Reject);
+        assert!(matches!(too_many, Err(Error::TooLarge { .. })));
+    }
+
+    #[test]
+    fn duplicates_rejected_or_merged() {
+        assert_eq!(
+            dag(&[0, 0, 1], &[1, 1, 2]).unwrap_err(),
+            Error::DuplicateEdge {
+                source: 0,
+                target: 1
+            }
+        );
+        let g = Dag::from_edges(
+            &[0u32, 0, 1, 1],
+            &[1, 1, 2, 2],
+            None,
+            DuplicatePolicy::Merge,
+        )
+        .unwrap();
+        assert_eq!(g.edges(), (vec![0, 1], vec![1, 2]));
+        assert_eq!(g.predecessors(2), &[1]);
+    }
+
+    #[test]
+    fn empty_and_isolated() {
+        let g = dag(&[], &[]).unwrap();
+        assert_eq!((g.num_nodes(), g.num_edges()), (0, 0));
+        let g = Dag::from_edges::<u32>(&[], &[], Some(3), DuplicatePolicy::Reject).unwrap();
+        assert_eq!(g.topological_order(), &[0, 1, 2]);
+    }
+}

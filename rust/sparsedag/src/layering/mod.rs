@@ -1,0 +1,9 @@
+//! Layerings: an assignment of a layer to every node such that every edge u -> v goes from a
+//! lower to a higher layer (layer(v) - layer(u) >= 1). Layers are numbered from 0 at the top
+//! (sources) down.
+
+mod longest_path;
+mod metrics;
+
+pub use longest_path::{alap, asap, fourward, longest_path_to_sink};
+pub use metrics::{check_layering, layering_metrics, LayeringMetrics};

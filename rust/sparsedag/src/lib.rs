@@ -1,0 +1,13 @@
+//! sparsedag core: sparse directed acyclic graphs and the algorithms that make DAG-shaped
+//! neural networks fast. Pure Rust; the Python bindings live in a separate crate.
+
+pub mod cancel;
+pub mod error;
+pub mod graph;
+pub mod layering;
+pub mod order;
+pub mod rng;
+
+pub use cancel::Cancel;
+pub use error::{Error, Result};
+pub use graph::{Dag, DuplicatePolicy};
