@@ -1,1 +1,21 @@
+//! The `sparsedag._core` extension module: argument conversion and checking only. Every
+//! algorithm lives in the `sparsedag` core crate; errors are mapped in `errors.rs`.
 
+mod arrays;
+mod errors;
+mod graph;
+mod interrupt;
+mod layering;
+mod order;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    graph::register(m)?;
+    layering::register(m)?;
+    order::register(m)?;
+    Ok(())
+}

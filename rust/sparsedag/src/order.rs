@@ -167,3 +167,57 @@ mod tests {
         assert_eq!(nodes, vec![0, 4, 1, 2, 3]);
     }
 }
+
+/// Order algorithms selectable by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Kahn,
+    Dfs,
+    Lexicographic,
+}
+
+impl Method {
+    pub const ALL: [Method; 3] = [Method::Kahn, Method::Dfs, Method::Lexicographic];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Kahn => "kahn",
+            Method::Dfs => "dfs",
+            Method::Lexicographic => "lexicographic",
+        }
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = crate::error::Error;
+    fn from_str(name: &str) -> Result<Self> {
+        Method::ALL
+            .into_iter()
+            .find(|m| m.name() == name.to_ascii_lowercase())
+            .map_or_else(
+                || {
+                    let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+                    invalid(format!(
+                        "unknown order method {name:?}; choose one of {}",
+                        names.join(", ")
+                    ))
+                },
+                Ok,
+            )
+    }
+}
+
+/// Runs the chosen order algorithm; `key` is only read by `Lexicographic`.
+pub fn order(dag: &Dag, method: Method, key: Option<&[f64]>) -> Result<Vec<u32>> {
+    if key.is_some() && method != Method::Lexicographic {
+        return invalid(format!(
+            "a key only applies to the lexicographic order, not to {:?}",
+            method.name()
+        ));
+    }
+    match method {
+        Method::Kahn => Ok(kahn(dag)),
+        Method::Dfs => Ok(dfs(dag)),
+        Method::Lexicographic => lexicographic(dag, key),
+    }
+}

@@ -7,3 +7,4 @@ mod metrics;
 
 pub use longest_path::{alap, asap, fourward, longest_path_to_sink};
 pub use metrics::{check_layering, layering_metrics, LayeringMetrics};
+pub mod method;

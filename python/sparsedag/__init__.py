@@ -1,0 +1,47 @@
+"""sparsedag: sparse DAG neural networks and the graph algorithms that make them fast.
+
+Everything heavy runs in the Rust core (``sparsedag._core``); this package adds numpy,
+scipy.sparse and networkx interop and friendly errors.
+"""
+
+from __future__ import annotations
+
+from ._core import (
+    CycleError,
+    DuplicateEdgeError,
+    GraphError,
+    NodeIdError,
+    SelfLoopError,
+    __version__,
+)
+from ._dag import Dag, as_dag
+from ._generators import LayeredGraph, layered_graph, planted_layered_dag, random_dag
+from ._layering import LAYERING_METHODS, layering, layering_metrics
+from ._order import (
+    ORDER_METHODS,
+    is_topological_order,
+    topological_generations,
+    topological_order,
+)
+
+__all__ = [
+    "LAYERING_METHODS",
+    "ORDER_METHODS",
+    "CycleError",
+    "Dag",
+    "DuplicateEdgeError",
+    "GraphError",
+    "LayeredGraph",
+    "NodeIdError",
+    "SelfLoopError",
+    "__version__",
+    "as_dag",
+    "is_topological_order",
+    "layered_graph",
+    "layering",
+    "layering_metrics",
+    "planted_layered_dag",
+    "random_dag",
+    "topological_generations",
+    "topological_order",
+]

@@ -1,0 +1,80 @@
+# Hand-written stubs of the Rust extension module; checked against it by mypy.stubtest.
+from typing import Optional
+
+import numpy as np
+import numpy.typing as npt
+from typing_extensions import final
+
+__all__ = [
+    "__version__",
+    "GraphError",
+    "CycleError",
+    "NodeIdError",
+    "SelfLoopError",
+    "DuplicateEdgeError",
+    "Dag",
+    "random_dag",
+    "layered_graph",
+    "planted_layered_dag",
+    "layering",
+    "layering_methods",
+    "layering_metrics",
+    "topological_order",
+    "order_methods",
+    "topological_generations",
+    "check_order",
+]
+
+__version__: str
+
+class GraphError(ValueError): ...
+
+class CycleError(GraphError):
+    cycle: list[int]
+
+class NodeIdError(GraphError): ...
+class SelfLoopError(GraphError): ...
+class DuplicateEdgeError(GraphError): ...
+
+@final
+class Dag:
+    @staticmethod
+    def from_edges(
+        src: npt.NDArray[np.integer],
+        dst: npt.NDArray[np.integer],
+        num_nodes: Optional[int] = None,
+        duplicates: str = "reject",
+    ) -> Dag: ...
+    @property
+    def num_nodes(self) -> int: ...
+    @property
+    def num_edges(self) -> int: ...
+    def edges(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+    def out_csr(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+    def in_degree(self) -> npt.NDArray[np.int64]: ...
+    def out_degree(self) -> npt.NDArray[np.int64]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+def random_dag(
+    n: int, p: Optional[float] = None, m: Optional[int] = None, seed: int = 0
+) -> Dag: ...
+def layered_graph(
+    n: int, seed: int = 0
+) -> tuple[Dag, npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def planted_layered_dag(
+    n: int, layers: int, density: float = 0.1, seed: int = 0
+) -> tuple[Dag, npt.NDArray[np.int64]]: ...
+def layering(
+    dag: Dag, method: str = "longest_path", width: Optional[int] = None
+) -> npt.NDArray[np.int64]: ...
+def layering_methods() -> list[str]: ...
+def layering_metrics(dag: Dag, layers: npt.NDArray[np.integer]) -> dict[str, int]: ...
+def topological_order(
+    dag: Dag, method: str = "kahn", key: Optional[npt.NDArray[np.float64]] = None
+) -> npt.NDArray[np.int64]: ...
+def order_methods() -> list[str]: ...
+def topological_generations(
+    dag: Dag,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+def check_order(dag: Dag, order: npt.NDArray[np.integer]) -> None: ...

@@ -1,0 +1,45 @@
+"""Topological orders."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from . import _core
+from ._dag import as_dag
+
+__all__ = ["ORDER_METHODS", "is_topological_order", "topological_generations", "topological_order"]
+
+#: Names accepted by :func:`topological_order`.
+ORDER_METHODS: tuple[str, ...] = tuple(_core.order_methods())
+
+
+def topological_order(graph: Any, method: str = "kahn", key: Any = None) -> np.ndarray:
+    """A topological order of the nodes (int64 array).
+
+    ``kahn``: FIFO Kahn, sources and successors in id order (deterministic).
+    ``dfs``: reverse post-order of a depth-first search from the sources in id order.
+    ``lexicographic``: always the ready node with the smallest ``key`` (one float per node;
+    ties and ``key=None`` by id).
+    """
+    key_array: Optional[np.ndarray] = None
+    if key is not None:
+        key_array = np.asarray(key, dtype=np.float64)
+    return _core.topological_order(as_dag(graph)._core, method, key_array)
+
+
+def topological_generations(graph: Any) -> list[np.ndarray]:
+    """The nodes grouped by generation (longest incoming path length), each sorted by id:
+    the same groups as ``networkx.topological_generations``."""
+    offsets, nodes = _core.topological_generations(as_dag(graph)._core)
+    return [nodes[offsets[g] : offsets[g + 1]] for g in range(len(offsets) - 1)]
+
+
+def is_topological_order(graph: Any, order: Any) -> bool:
+    """Whether ``order`` lists every node once with each edge's source first."""
+    try:
+        _core.check_order(as_dag(graph)._core, np.ascontiguousarray(order))
+    except ValueError:
+        return False
+    return True
