@@ -70,9 +70,10 @@ class Dag:
             not isinstance(num_nodes, (int, np.integer)) or num_nodes < 0
         ):
             raise ValueError(f"num_nodes must be a non-negative integer, got {num_nodes!r}")
-        if src.dtype != dst.dtype and src.dtype.kind in "iu" and dst.dtype.kind in "iu":
+        if src.dtype != dst.dtype:
             common = np.promote_types(src.dtype, dst.dtype)
-            src, dst = src.astype(common), dst.astype(common)
+            if common.kind in "iu":
+                src, dst = src.astype(common), dst.astype(common)
         return cls(_core.Dag.from_edges(src, dst, num_nodes, duplicates))
 
     @classmethod

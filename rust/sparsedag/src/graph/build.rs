@@ -62,7 +62,11 @@ pub(super) fn from_edges<I: NodeId>(
     };
     if n > MAX_NODES {
         return Err(Error::TooLarge {
-            what: "the number of nodes",
+            what: if num_nodes.is_some() {
+                "the number of nodes"
+            } else {
+                "the number of nodes implied by the largest id"
+            },
             value: n,
             limit: MAX_NODES,
         });

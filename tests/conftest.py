@@ -1,0 +1,76 @@
+"""Shared hypothesis strategies and graph families for the test suite."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+
+import sparsedag as sd
+
+
+@st.composite
+def dag_edges(draw, max_nodes: int = 12, max_density: float = 1.0):
+    """(num_nodes, src, dst): a random DAG whose edges follow a random node permutation."""
+    n = draw(st.integers(0, max_nodes))
+    perm = draw(st.permutations(range(n))) if n else []
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    density = draw(st.floats(0.0, max_density))
+    chosen = [pair for pair in pairs if draw(st.floats(0, 1)) < density] if pairs else []
+    src = np.array([perm[i] for i, _ in chosen], dtype=np.int64)
+    dst = np.array([perm[j] for _, j in chosen], dtype=np.int64)
+    return n, src, dst
+
+
+@st.composite
+def dags(draw, max_nodes: int = 12, max_density: float = 1.0):
+    n, src, dst = draw(dag_edges(max_nodes, max_density))
+    return sd.Dag.from_edges(src, dst, n)
+
+
+def _chain(n: int) -> sd.Dag:
+    return sd.Dag.from_edges(np.arange(n - 1), np.arange(1, n), n)
+
+
+def _star_out(n: int) -> sd.Dag:
+    return sd.Dag.from_edges(np.zeros(n - 1, np.int64), np.arange(1, n), n)
+
+
+def _star_in(n: int) -> sd.Dag:
+    return sd.Dag.from_edges(np.arange(1, n), np.zeros(n - 1, np.int64), n)
+
+
+def _tournament(n: int) -> sd.Dag:
+    src, dst = np.triu_indices(n, k=1)
+    return sd.Dag.from_edges(src.astype(np.int64), dst.astype(np.int64), n)
+
+
+def _components() -> sd.Dag:
+    # two diamonds, a chain and two isolated nodes
+    src = [0, 0, 1, 2, 4, 4, 5, 6, 8, 9]
+    dst = [1, 2, 3, 3, 5, 6, 7, 7, 9, 10]
+    return sd.Dag.from_edges(src, dst, 13)
+
+
+SPECIAL_GRAPHS = {
+    "empty": lambda: sd.Dag.from_edges([], [], 0),
+    "single": lambda: sd.Dag.from_edges([], [], 1),
+    "isolated": lambda: sd.Dag.from_edges([], [], 7),
+    "chain": lambda: _chain(30),
+    "star_out": lambda: _star_out(20),
+    "star_in": lambda: _star_in(20),
+    "tournament": lambda: _tournament(12),
+    "components": _components,
+    "random": lambda: sd.random_dag(300, m=1500, seed=3),
+    "layered": lambda: sd.layered_graph(400, seed=2).dag,
+}
+
+
+@pytest.fixture(params=sorted(SPECIAL_GRAPHS))
+def special_graph(request) -> sd.Dag:
+    return SPECIAL_GRAPHS[request.param]()
+
+
+def is_valid_layering(dag: sd.Dag, layers: np.ndarray) -> bool:
+    src, dst = dag.edges()
+    return layers.shape == (dag.num_nodes,) and bool(np.all(layers[dst] > layers[src]))

@@ -1,0 +1,74 @@
+"""Seeded generators: sizes, seeds and their structural promises."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sparsedag as sd
+
+
+def test_random_dag_gnm_exact_and_seeded():
+    a = sd.random_dag(2000, m=10_000, seed=5)
+    b = sd.random_dag(2000, m=10_000, seed=5)
+    c = sd.random_dag(2000, m=10_000, seed=6)
+    assert a.num_edges == 10_000
+    assert a == b and a != c
+
+
+def test_random_dag_gnp_edge_count_within_sampling_error():
+    n, p = 3000, 0.002
+    g = sd.random_dag(n, p=p, seed=1)
+    expected = p * n * (n - 1) / 2
+    assert abs(g.num_edges - expected) < 5 * np.sqrt(expected)
+
+
+def test_random_dag_dense_and_edge_cases():
+    assert sd.random_dag(6, p=1.0).num_edges == 15
+    assert sd.random_dag(6, m=15).num_edges == 15
+    assert sd.random_dag(0, p=0.5).num_nodes == 0
+    assert sd.random_dag(1, m=0).num_edges == 0
+
+
+def test_random_dag_orientation_is_not_by_id():
+    src, dst = sd.random_dag(500, m=3000, seed=0).edges()
+    assert (src > dst).any() and (src < dst).any()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"p": 1.5}, "probability"),
+        ({"p": float("nan")}, "probability"),
+        ({"m": 100}, "pairs"),
+        ({}, "exactly one"),
+        ({"p": 0.1, "m": 3}, "exactly one"),
+    ],
+)
+def test_random_dag_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        sd.random_dag(10, seed=0, **kwargs)
+
+
+def test_layered_graph_structure():
+    g, layers, sizes = sd.layered_graph(1000, seed=4)
+    assert g.num_nodes == 1000 and sizes.shape == (1000,)
+    assert (sizes >= 0).all()
+    src, dst = g.edges()
+    assert (layers[dst] > layers[src]).all()
+    height = layers.max() + 1
+    # L = ceil(sqrt(n (1/W - 1))) with W in [0.25, 0.5]
+    assert np.ceil(np.sqrt(1000)) <= height <= np.ceil(np.sqrt(3000))
+    skip = (layers[dst] - layers[src] > 1).sum()
+    assert 0.10 * (g.num_edges - skip) <= skip <= 0.16 * (g.num_edges - skip)
+    again = sd.layered_graph(1000, seed=4)
+    assert again.dag == g and (again.sizes == sizes).all()
+
+
+def test_planted_layering_is_asap_and_tight():
+    g, planted = sd.planted_layered_dag(2000, layers=25, density=0.05, seed=9)
+    assert (sd.layering(g) == planted).all()
+    metrics = sd.layering_metrics(g, planted)
+    assert metrics["dummies"] == 0 and metrics["height"] == 25
+    with pytest.raises(ValueError, match="layers"):
+        sd.planted_layered_dag(10, layers=11)

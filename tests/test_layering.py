@@ -1,0 +1,122 @@
+"""Layering methods against references and invariants."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import sparsedag as sd
+from conftest import dags, is_valid_layering
+
+UNBOUNDED_METHODS = [m for m in sd.LAYERING_METHODS if m not in ("coffman_graham",)]
+
+
+@pytest.mark.parametrize("method", sd.LAYERING_METHODS)
+def test_every_method_valid_on_special_graphs(special_graph, method):
+    layers = sd.layering(special_graph, method=method)
+    assert layers.dtype == np.int64
+    assert is_valid_layering(special_graph, layers)
+    if special_graph.num_nodes:
+        assert layers.min() == 0
+
+
+@pytest.mark.parametrize("method", sd.LAYERING_METHODS)
+@given(g=dags(max_nodes=14))
+@settings(max_examples=60, deadline=None)
+def test_every_method_valid_on_random_dags(method, g):
+    assert is_valid_layering(g, sd.layering(g, method=method))
+
+
+@given(g=dags(max_nodes=16))
+@settings(max_examples=100, deadline=None)
+def test_asap_equals_networkx_generations(g):
+    layers = sd.layering(g, "longest_path")
+    generations = list(nx.topological_generations(g.to_networkx()))
+    assert len(generations) == (layers.max() + 1 if g.num_nodes else 0)
+    for level, nodes in enumerate(generations):
+        assert sorted(nodes) == np.flatnonzero(layers == level).tolist()
+    ours = [gen.tolist() for gen in sd.topological_generations(g)]
+    assert ours == [sorted(nodes) for nodes in generations]
+
+
+@given(g=dags(max_nodes=16))
+@settings(max_examples=100, deadline=None)
+def test_min_height_methods_agree_on_height(g):
+    heights = {
+        m: sd.layering_metrics(g, sd.layering(g, m))["height"]
+        for m in ("longest_path", "alap", "4ward")
+    }
+    longest = nx.dag_longest_path_length(g.to_networkx()) + 1 if g.num_nodes else 0
+    assert set(heights.values()) == {longest}
+
+
+@given(g=dags(max_nodes=16))
+@settings(max_examples=60, deadline=None)
+def test_alap_puts_sinks_last_and_4ward_sources_first(g):
+    alap = sd.layering(g, "alap")
+    fourward = sd.layering(g, "4ward")
+    if g.num_nodes == 0:
+        return
+    sinks = g.out_degree() == 0
+    sources = g.in_degree() == 0
+    non_isolated_sinks = sinks & ~sources
+    assert (alap[non_isolated_sinks] == alap.max()).all()
+    assert (fourward[sources] == 0).all()
+    assert (fourward[~sources] == alap[~sources]).all()
+
+
+def reference_metrics(g: sd.Dag, layers: np.ndarray) -> dict[str, int]:
+    src, dst = g.edges()
+    span = layers[dst] - layers[src]
+    height = int(layers.max()) + 1 if g.num_nodes else 0
+    per_layer = np.bincount(layers, minlength=height)
+    dummies_per_layer = np.zeros(height, np.int64)
+    for a, b in zip(layers[src], layers[dst]):
+        dummies_per_layer[a + 1 : b] += 1
+    return {
+        "height": height,
+        "width": int(per_layer.max()) if height else 0,
+        "width_with_dummies": int((per_layer + dummies_per_layer).max()) if height else 0,
+        "dummies": int((span - 1).sum()),
+        "total_span": int(span.sum()),
+    }
+
+
+@given(g=dags(max_nodes=14))
+@settings(max_examples=80, deadline=None)
+def test_metrics_match_numpy_reference(g):
+    layers = sd.layering(g, "alap")
+    assert sd.layering_metrics(g, layers) == reference_metrics(g, layers)
+
+
+def test_metrics_reject_invalid_layerings():
+    g = sd.Dag.from_edges([0, 1], [1, 2])
+    with pytest.raises(ValueError, match="edge 1 -> 2 goes from layer 1 to layer 1"):
+        sd.layering_metrics(g, np.array([0, 1, 1]))
+    with pytest.raises(ValueError, match="3 nodes"):
+        sd.layering_metrics(g, np.array([0, 1]))
+    with pytest.raises(ValueError, match="out of range"):
+        sd.layering_metrics(g, np.array([0, -1, 2]))
+    with pytest.raises(TypeError, match="integers"):
+        sd.layering_metrics(g, np.array([0.0, 1.0, 2.0]))
+
+
+def test_unknown_method_and_misplaced_width():
+    g = sd.random_dag(10, m=20, seed=0)
+    with pytest.raises(ValueError, match='unknown layering method "fastest".*longest_path'):
+        sd.layering(g, method="fastest")
+    with pytest.raises(ValueError, match="takes no width"):
+        sd.layering(g, method="alap", width=3)
+
+
+def test_method_aliases():
+    g = sd.random_dag(50, m=100, seed=1)
+    assert (sd.layering(g, "asap") == sd.layering(g, "longest_path")).all()
+    assert (sd.layering(g, "fourward") == sd.layering(g, "4ward")).all()
+
+
+def test_layering_rejects_non_graphs():
+    with pytest.raises(TypeError, match="sparsedag.Dag"):
+        sd.layering([1, 2, 3])
