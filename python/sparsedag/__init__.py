@@ -13,6 +13,8 @@ from ._core import (
     NodeIdError,
     SelfLoopError,
     __version__,
+    get_num_threads,
+    set_num_threads,
 )
 from ._dag import Dag, as_dag
 from ._generators import LayeredGraph, layered_graph, planted_layered_dag, random_dag
@@ -36,12 +38,14 @@ __all__ = [
     "SelfLoopError",
     "__version__",
     "as_dag",
+    "get_num_threads",
     "is_topological_order",
     "layered_graph",
     "layering",
     "layering_metrics",
     "planted_layered_dag",
     "random_dag",
+    "set_num_threads",
     "topological_generations",
     "topological_order",
 ]

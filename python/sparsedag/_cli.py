@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from typing import Optional
 
-from . import __version__
+from . import __version__, get_num_threads
 from ._generators import random_dag
 from ._layering import LAYERING_METHODS, layering, layering_metrics
 
@@ -64,7 +64,8 @@ def demo(nodes: int, degree: float, seed: int) -> int:
 def info() -> int:
     print(f"sparsedag {__version__}")
     print(f"python {sys.version.split()[0]}")
-    print(f"threads: RAYON_NUM_THREADS={os.environ.get('RAYON_NUM_THREADS', 'unset')}")
+    env_threads = os.environ.get("RAYON_NUM_THREADS", "unset")
+    print(f"threads: {get_num_threads()} (RAYON_NUM_THREADS={env_threads})")
     print(f"cpus: {os.cpu_count()}")
     print(f"layering methods: {', '.join(LAYERING_METHODS)}")
     return 0

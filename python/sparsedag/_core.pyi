@@ -23,6 +23,8 @@ __all__ = [
     "order_methods",
     "topological_generations",
     "check_order",
+    "set_num_threads",
+    "get_num_threads",
 ]
 
 __version__: str
@@ -78,3 +80,5 @@ def topological_generations(
     dag: Dag,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 def check_order(dag: Dag, order: npt.NDArray[np.integer]) -> None: ...
+def set_num_threads(threads: int) -> None: ...
+def get_num_threads() -> int: ...

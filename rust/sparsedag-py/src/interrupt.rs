@@ -1,7 +1,7 @@
 //! Running core work with the GIL released and Ctrl-C honoured. The work runs on a scoped
 //! thread while the calling thread waits and polls Python's signal handlers; a pending
 //! KeyboardInterrupt raises the core's cancel flag, and the work returns `Interrupted` at its
-//! next check.
+//! next check. The work runs inside the sparsedag thread pool.
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use sparsedag::Cancel;
 
 use crate::errors::{internal_error, to_pyerr};
+use crate::threads;
 
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
@@ -18,6 +19,7 @@ where
     T: Send,
     F: FnOnce(&Cancel) -> sparsedag::Result<T> + Send,
 {
+    let pool = threads::pool()?;
     let cancel = Cancel::new();
     let mut signal_error: Option<PyErr> = None;
     let outcome = py.detach(|| {
@@ -25,7 +27,7 @@ where
             let (done_tx, done_rx) = mpsc::channel::<()>();
             let cancel_ref = &cancel;
             let worker = scope.spawn(move || {
-                let result = work(cancel_ref);
+                let result = pool.install(|| work(cancel_ref));
                 // The receiver only disappears if the waiting side is gone, which cannot
                 // happen inside this scope; ignoring the send error is safe.
                 let _ = done_tx.send(());

@@ -7,6 +7,7 @@ mod graph;
 mod interrupt;
 mod layering;
 mod order;
+mod threads;
 
 use pyo3::prelude::*;
 
@@ -17,5 +18,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     graph::register(m)?;
     layering::register(m)?;
     order::register(m)?;
+    threads::register(m)?;
     Ok(())
 }

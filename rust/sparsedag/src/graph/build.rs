@@ -1,6 +1,8 @@
 //! Construction of a `Dag` from edge arrays: validation, CSR by counting sort, duplicate
 //! handling and the acyclicity check (which names a cycle when it fails).
 
+use rayon::prelude::*;
+
 use super::{Dag, MAX_NODES};
 use crate::error::{invalid, Error, Result};
 
@@ -110,24 +112,47 @@ pub(super) fn from_edges<I: NodeId>(
 }
 
 fn implied_node_count<I: NodeId>(src: &[I], dst: &[I]) -> Result<u64> {
-    let mut max = -1i64;
-    for (position, &id) in src.iter().chain(dst.iter()).enumerate() {
-        let id = id.to_i64();
-        if id < 0 {
-            return Err(Error::NodeOutOfRange {
-                position: position % src.len().max(1),
-                value: id,
-                num_nodes: 0,
-            });
-        }
-        max = max.max(id);
-    }
+    let column_max = |ids: &[I]| -> std::result::Result<i64, (usize, i64)> {
+        let chunk_results: Vec<_> = ids
+            .par_chunks(PARALLEL_CHUNK)
+            .enumerate()
+            .map(|(chunk, part)| {
+                let mut max = -1i64;
+                for (i, &id) in part.iter().enumerate() {
+                    let id = id.to_i64();
+                    if id < 0 {
+                        return Err((chunk * PARALLEL_CHUNK + i, id));
+                    }
+                    max = max.max(id);
+                }
+                Ok(max)
+            })
+            .collect();
+        chunk_results
+            .into_iter()
+            .try_fold(-1i64, |acc, r| r.map(|m| acc.max(m)))
+    };
+    let negative = |(position, value)| Error::NodeOutOfRange {
+        position,
+        value,
+        num_nodes: 0,
+    };
+    let max = column_max(src)
+        .map_err(negative)?
+        .max(column_max(dst).map_err(negative)?);
     Ok((max + 1) as u64)
 }
 
+/// Edge lists this long are validated in parallel chunks; shorter ones are not worth a split.
+const PARALLEL_CHUNK: usize = 1 << 16;
+
+/// Converts ids to u32, rejecting out-of-range ids and self-loops. Chunks run in parallel,
+/// and the error reported is always the one at the smallest edge position, so the message
+/// does not depend on the thread count.
 fn validated_ids<I: NodeId>(src: &[I], dst: &[I], n: u64) -> Result<(Vec<u32>, Vec<u32>)> {
-    let mut sources = Vec::with_capacity(src.len());
-    let mut targets = Vec::with_capacity(dst.len());
+    let m = src.len();
+    let mut sources = vec![0u32; m];
+    let mut targets = vec![0u32; m];
     let check = |position: usize, id: I| -> Result<u32> {
         let value = id.to_i64();
         if value < 0 || value as u64 >= n {
@@ -140,15 +165,26 @@ fn validated_ids<I: NodeId>(src: &[I], dst: &[I], n: u64) -> Result<(Vec<u32>, V
             Ok(value as u32)
         }
     };
-    for (position, (&s, &t)) in src.iter().zip(dst).enumerate() {
-        let s = check(position, s)?;
-        let t = check(position, t)?;
-        if s == t {
-            return Err(Error::SelfLoop { position, node: s });
-        }
-        sources.push(s);
-        targets.push(t);
-    }
+    let chunk_results: Vec<Result<()>> = sources
+        .par_chunks_mut(PARALLEL_CHUNK)
+        .zip(targets.par_chunks_mut(PARALLEL_CHUNK))
+        .enumerate()
+        .map(|(chunk, (out_src, out_dst))| {
+            let base = chunk * PARALLEL_CHUNK;
+            for i in 0..out_src.len() {
+                let position = base + i;
+                let s = check(position, src[position])?;
+                let t = check(position, dst[position])?;
+                if s == t {
+                    return Err(Error::SelfLoop { position, node: s });
+                }
+                out_src[i] = s;
+                out_dst[i] = t;
+            }
+            Ok(())
+        })
+        .collect();
+    chunk_results.into_iter().collect::<Result<()>>()?;
     Ok((sources, targets))
 }
 
