@@ -2,8 +2,10 @@
 //! lower to a higher layer (layer(v) - layer(u) >= 1). Layers are numbered from 0 at the top
 //! (sources) down.
 
+mod coffman_graham;
 mod longest_path;
 mod metrics;
 
+pub use coffman_graham::coffman_graham;
 pub use longest_path::{alap, asap, fourward, longest_path_to_sink};
 pub use metrics::{check_layering, layering_metrics, LayeringMetrics};
