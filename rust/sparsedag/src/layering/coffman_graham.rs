@@ -7,15 +7,17 @@
 //! transitive edges only add entries to the label lists that are compared, and every result is a
 //! valid width-bounded layering either way.
 
-use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
 use crate::error::{invalid, Result};
 use crate::graph::Dag;
 
 /// Coffman–Graham layering with at most `width` real nodes per layer. Sources end up near layer
-/// 0 and every edge goes to a higher layer. Runs in O((n + m) log n) comparisons, each costing
-/// at most the smaller in-degree of the two nodes compared.
+/// 0 and every edge goes to a higher layer; layer 0 is never empty. Errors if `width` is 0.
+///
+/// Runs in O((n + m) log n): the labelling sorts each node's predecessor labels once and
+/// compares lists only among nodes freed by the same label (each comparison costs at most the
+/// shorter list), and the layer filling is a heap sweep.
 pub fn coffman_graham(dag: &Dag, width: usize) -> Result<Vec<u32>> {
     if width == 0 {
         return invalid("the width bound of the Coffman-Graham layering must be at least 1");
@@ -31,73 +33,68 @@ pub fn coffman_graham(dag: &Dag, width: usize) -> Result<Vec<u32>> {
 /// A node's list is fixed once it becomes ready, and its largest entry is the label given at
 /// that moment, which is larger than every label before it. So nodes that become ready later
 /// always compare larger, and the ready set is a FIFO of groups: the nodes freed by label t,
-/// sorted among themselves once, queue behind every node freed earlier.
+/// sorted among themselves once, queue behind every node freed earlier. Lists are only built
+/// for groups of two or more, which keeps the common case at the cost of a topological sort.
 fn labels(dag: &Dag) -> Vec<u32> {
     let n = dag.num_nodes();
-    let (in_offsets, _) = dag.in_csr();
-    // Each node's predecessor labels in its in-edge slots. Labels are handed out in increasing
-    // order, so every row fills up already sorted increasingly.
-    let mut pred_labels = vec![0u32; dag.num_edges()];
-    let mut filled = vec![0usize; n];
-    let mut waiting: Vec<usize> = (0..n as u32).map(|v| dag.in_degree(v)).collect();
+    let mut waiting: Vec<u32> = (0..n as u32).map(|v| dag.in_degree(v) as u32).collect();
     let mut label = vec![0u32; n];
 
     let mut ready: VecDeque<u32> = (0..n as u32)
         .filter(|&v| waiting[v as usize] == 0)
         .collect();
-    let mut freed = Vec::new();
+    let mut freed: Vec<u32> = Vec::new();
+    // Scratch for the group being sorted: each member's list and where it starts.
+    let mut lists: Vec<u32> = Vec::new();
+    let mut members: Vec<(u32, usize, usize)> = Vec::new();
     let mut next = 0u32;
     while let Some(v) = ready.pop_front() {
         label[v as usize] = next;
+        next += 1;
         for &w in dag.successors(v) {
-            let w_idx = w as usize;
-            pred_labels[in_offsets[w_idx] + filled[w_idx]] = next;
-            filled[w_idx] += 1;
-            waiting[w_idx] -= 1;
-            if waiting[w_idx] == 0 {
+            let slot = &mut waiting[w as usize];
+            *slot -= 1;
+            if *slot == 0 {
                 freed.push(w);
             }
         }
-        let row = |x: u32| &pred_labels[in_offsets[x as usize]..in_offsets[x as usize + 1]];
-        freed.sort_unstable_by(|&a, &b| compare_decreasing(row(a), row(b)).then(a.cmp(&b)));
-        ready.extend(freed.drain(..));
-        next += 1;
-    }
-    label
-}
-
-/// Lexicographic comparison of two increasingly sorted lists read from their largest entry down.
-fn compare_decreasing(a: &[u32], b: &[u32]) -> Ordering {
-    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
-        match x.cmp(y) {
-            Ordering::Equal => {}
-            other => return other,
+        if freed.len() > 1 {
+            lists.clear();
+            members.clear();
+            for &w in &freed {
+                let start = lists.len();
+                lists.extend(dag.predecessors(w).iter().map(|&u| label[u as usize]));
+                lists[start..].sort_unstable_by(|a, b| b.cmp(a));
+                members.push((w, start, lists.len()));
+            }
+            members
+                .sort_unstable_by(|a, b| lists[a.1..a.2].cmp(&lists[b.1..b.2]).then(a.0.cmp(&b.0)));
+            ready.extend(members.iter().map(|m| m.0));
+            freed.clear();
+        } else {
+            ready.extend(freed.drain(..));
         }
     }
-    a.len().cmp(&b.len())
+    label
 }
 
 /// Phase 2: fill layers from the sinks up. A node qualifies for the current layer once all its
 /// successors sit in layers already closed; the largest label among the qualified goes next.
 fn fill_layers(dag: &Dag, label: &[u32], width: usize) -> Vec<u32> {
     let n = dag.num_nodes();
-    let mut node_of = vec![0u32; n];
-    for (v, &l) in label.iter().enumerate() {
-        node_of[l as usize] = v as u32;
-    }
-    let mut unplaced_succ: Vec<usize> = (0..n as u32).map(|v| dag.out_degree(v)).collect();
-    let mut qualified: BinaryHeap<u32> = (0..n)
-        .filter(|&v| unplaced_succ[v] == 0)
-        .map(|v| label[v])
-        .collect();
+    // The heap holds labels with the node id in the low half, so no lookup back is needed.
+    let key = |v: usize| (u64::from(label[v]) << 32) | v as u64;
+    let mut unplaced_succ: Vec<u32> = (0..n as u32).map(|v| dag.out_degree(v) as u32).collect();
+    let mut qualified: BinaryHeap<u64> =
+        (0..n).filter(|&v| unplaced_succ[v] == 0).map(key).collect();
     let mut from_bottom = vec![0u32; n];
     let mut current: Vec<u32> = Vec::with_capacity(width.min(n));
     let mut level = 0u32;
     let mut placed = 0usize;
     while placed < n {
         if current.len() < width {
-            if let Some(l) = qualified.pop() {
-                let v = node_of[l as usize];
+            if let Some(k) = qualified.pop() {
+                let v = k as u32;
                 from_bottom[v as usize] = level;
                 current.push(v);
                 placed += 1;
@@ -116,7 +113,7 @@ fn fill_layers(dag: &Dag, label: &[u32], width: usize) -> Vec<u32> {
                 let u = u as usize;
                 unplaced_succ[u] -= 1;
                 if unplaced_succ[u] == 0 {
-                    qualified.push(label[u]);
+                    qualified.push(key(u));
                 }
             }
         }

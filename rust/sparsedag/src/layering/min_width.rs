@@ -57,7 +57,7 @@ pub(crate) fn min_width_run(dag: &Dag, ubw: usize, c: usize) -> Vec<u32> {
     let n = dag.num_nodes();
     let ubw = ubw as i64;
     let up_bound = ubw.saturating_mul(c as i64);
-    let mut unplaced_succ: Vec<usize> = (0..n as u32).map(|v| dag.out_degree(v)).collect();
+    let mut unplaced_succ: Vec<u32> = (0..n as u32).map(|v| dag.out_degree(v) as u32).collect();
     // Largest out-degree first, ties to the smaller id: both packed into one integer key.
     let key = |v: u32| ((dag.out_degree(v) as u64) << 32) | u64::from(u32::MAX - v);
     let mut candidates: BinaryHeap<u64> = (0..n as u32)
