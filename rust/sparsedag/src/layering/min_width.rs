@@ -55,7 +55,7 @@ pub fn min_width(dag: &Dag, width: Option<usize>) -> Vec<u32> {
 /// up.
 pub(crate) fn min_width_run(dag: &Dag, ubw: usize, c: usize) -> Vec<u32> {
     let n = dag.num_nodes();
-    let ubw = ubw as i64;
+    let ubw = i64::try_from(ubw).unwrap_or(i64::MAX);
     let up_bound = ubw.saturating_mul(c as i64);
     let mut unplaced_succ: Vec<u32> = (0..n as u32).map(|v| dag.out_degree(v) as u32).collect();
     // Largest out-degree first, ties to the smaller id: both packed into one integer key.
@@ -127,6 +127,8 @@ mod tests {
         assert_eq!(min_width(&dag(0, &[]), None), Vec::<u32>::new());
         assert_eq!(min_width(&dag(1, &[]), None), vec![0]);
         assert_eq!(min_width(&dag(1, &[]), Some(0)), vec![0]);
+        let g = dag(3, &[(0, 1)]);
+        check_layering(&g, &min_width(&g, Some(usize::MAX))).unwrap();
     }
 
     #[test]
