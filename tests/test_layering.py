@@ -6,6 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sparsedag as sd
 from conftest import dags, is_valid_layering
@@ -120,3 +121,66 @@ def test_method_aliases():
 def test_layering_rejects_non_graphs():
     with pytest.raises(TypeError, match="sparsedag.Dag"):
         sd.layering([1, 2, 3])
+
+
+@given(g=dags(max_nodes=16), width=st.integers(1, 6))
+@settings(max_examples=120, deadline=None)
+def test_coffman_graham_respects_width(g, width):
+    layers = sd.layering(g, "coffman_graham", width=width)
+    assert is_valid_layering(g, layers)
+    if g.num_nodes:
+        assert np.bincount(layers).max() <= width
+        assert sd.layering_metrics(g, layers)["width"] <= width
+
+
+@given(g=dags(max_nodes=16))
+@settings(max_examples=60, deadline=None)
+def test_coffman_graham_unbounded_is_minimum_height(g):
+    layers = sd.layering(g, "coffman_graham", width=max(1, g.num_nodes))
+    height = sd.layering_metrics(g, sd.layering(g))["height"]
+    assert sd.layering_metrics(g, layers)["height"] == height
+
+
+def test_coffman_graham_default_width_is_sqrt_n():
+    g = sd.random_dag(10_000, m=30_000, seed=4)
+    layers = sd.layering(g, "coffman_graham")
+    assert np.bincount(layers).max() <= 100
+    with pytest.raises(ValueError, match="at least 1"):
+        sd.layering(g, "coffman_graham", width=0)
+
+
+def test_coffman_graham_scales_to_100k_nodes():
+    g = sd.random_dag(100_000, m=500_000, seed=0)
+    layers = sd.layering(g, "coffman_graham", width=400)
+    assert is_valid_layering(g, layers)
+    assert np.bincount(layers).max() <= 400
+
+
+@given(g=dags(max_nodes=14), method=st.sampled_from(["longest_path", "alap", "4ward"]))
+@settings(max_examples=100, deadline=None)
+def test_promotion_never_adds_dummies(g, method):
+    start = sd.layering(g, method)
+    promoted = sd.promote_layering(g, start)
+    assert is_valid_layering(g, promoted)
+    before = sd.layering_metrics(g, start)["dummies"]
+    assert sd.layering_metrics(g, promoted)["dummies"] <= before
+    assert (sd.layering(g, method, promote=True) == promoted).all()
+
+
+def test_promotion_lowers_dummies_on_a_random_dag():
+    g = sd.random_dag(5000, m=20_000, seed=8)
+    alap = sd.layering(g, "alap")
+    promoted = sd.promote_layering(g, alap)
+    assert sd.layering_metrics(g, promoted)["dummies"] < sd.layering_metrics(g, alap)["dummies"]
+
+
+def test_promotion_rejects_invalid_layering():
+    g = sd.Dag.from_edges([0, 1], [1, 2])
+    with pytest.raises(ValueError, match="not a layering"):
+        sd.promote_layering(g, [0, 0, 1])
+
+
+def test_min_width_width_bound_option():
+    g = sd.random_dag(2000, m=3000, seed=5)
+    for width in (None, 1, 3, 10):
+        assert is_valid_layering(g, sd.layering(g, "min_width", width=width))

@@ -18,7 +18,7 @@ from ._core import (
 )
 from ._dag import Dag, as_dag
 from ._generators import LayeredGraph, layered_graph, planted_layered_dag, random_dag
-from ._layering import LAYERING_METHODS, layering, layering_metrics
+from ._layering import LAYERING_METHODS, layering, layering_metrics, promote_layering
 from ._order import (
     ORDER_METHODS,
     is_topological_order,
@@ -44,6 +44,7 @@ __all__ = [
     "layering",
     "layering_metrics",
     "planted_layered_dag",
+    "promote_layering",
     "random_dag",
     "set_num_threads",
     "topological_generations",

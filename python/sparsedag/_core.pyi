@@ -18,6 +18,7 @@ __all__ = [
     "planted_layered_dag",
     "layering",
     "layering_methods",
+    "promote_layering",
     "layering_metrics",
     "topological_order",
     "order_methods",
@@ -68,8 +69,9 @@ def planted_layered_dag(
     n: int, layers: int, density: float = 0.1, seed: int = 0
 ) -> tuple[Dag, npt.NDArray[np.int64]]: ...
 def layering(
-    dag: Dag, method: str = "longest_path", width: Optional[int] = None
+    dag: Dag, method: str = "longest_path", width: Optional[int] = None, promote: bool = False
 ) -> npt.NDArray[np.int64]: ...
+def promote_layering(dag: Dag, layers: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]: ...
 def layering_methods() -> list[str]: ...
 def layering_metrics(dag: Dag, layers: npt.NDArray[np.integer]) -> dict[str, int]: ...
 def topological_order(

@@ -9,26 +9,53 @@ import numpy as np
 from . import _core
 from ._dag import as_dag
 
-__all__ = ["LAYERING_METHODS", "layering", "layering_metrics"]
+__all__ = ["LAYERING_METHODS", "layering", "layering_metrics", "promote_layering"]
 
 #: Names accepted by :func:`layering`.
 LAYERING_METHODS: tuple[str, ...] = tuple(_core.layering_methods())
 
 
-def layering(graph: Any, method: str = "longest_path", width: Optional[int] = None) -> np.ndarray:
-    """The layer of every node (int64 array; layer 0 at the top, edges point down).
+def layering(
+    graph: Any,
+    method: str = "longest_path",
+    width: Optional[int] = None,
+    *,
+    promote: bool = False,
+) -> np.ndarray:
+    """The layer of every node (int64 array; layer 0 at the top, every edge points to a
+    higher layer).
 
-    Methods: ``longest_path`` (ASAP, minimum height), ``alap``, ``4ward`` (ALAP with sources
-    in layer 0, as 4Ward does). ``graph`` is a :class:`Dag`, a networkx DiGraph or a
-    scipy.sparse adjacency matrix. Long runs release the GIL and stop on Ctrl-C.
+    Methods:
+
+    - ``longest_path`` (alias ``asap``): minimum height, sources in layer 0. O(n + m).
+    - ``alap``: minimum height, every node as late as possible. O(n + m).
+    - ``4ward``: ALAP, then every source moved to layer 0, as the 4Ward library does.
+    - ``coffman_graham``: at most ``width`` real nodes per layer (default ceil(sqrt(n))); the
+      height is within (2 - 2/W) of the best width-W height.
+    - ``min_width``: the MinWidth heuristic of Tarassov, Nikolov and Branke; ``width`` is its
+      UBW bound (default: try 1..4 and keep the narrowest counting dummies).
+
+    ``promote=True`` runs node promotion (Nikolov and Tarassov) on the result, which never
+    adds dummy nodes. ``graph`` is a :class:`Dag`, a networkx DiGraph or a scipy.sparse
+    adjacency matrix. Long runs release the GIL and stop on Ctrl-C.
     """
-    return _core.layering(as_dag(graph)._core, method, width)
+    return _core.layering(as_dag(graph)._core, method, width, promote)
+
+
+def promote_layering(graph: Any, layers: Any) -> np.ndarray:
+    """Node promotion: moves nodes toward the sources while that lowers the dummy count.
+    Returns a layering with no more dummies than ``layers`` (shifted to start at 0)."""
+    return _core.promote_layering(as_dag(graph)._core, _layer_array(layers))
 
 
 def layering_metrics(graph: Any, layers: Any) -> dict[str, int]:
     """``height``, ``width`` (real nodes), ``width_with_dummies``, ``dummies`` (sum of span - 1)
     and ``total_span`` of a layering; raises ``ValueError`` if it is not one."""
+    return _core.layering_metrics(as_dag(graph)._core, _layer_array(layers))
+
+
+def _layer_array(layers: Any) -> np.ndarray:
     layers = np.asarray(layers)
     if layers.dtype.kind not in "iu":
         raise TypeError(f"layers must be integers, got dtype {layers.dtype}")
-    return _core.layering_metrics(as_dag(graph)._core, np.ascontiguousarray(layers))
+    return np.ascontiguousarray(layers)

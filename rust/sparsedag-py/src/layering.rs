@@ -3,7 +3,7 @@
 use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sparsedag::layering::{layering_metrics as metrics_of, method};
+use sparsedag::layering::{layering_metrics as metrics_of, method, promote_cancellable};
 
 use crate::arrays::{node_values, to_int64_array};
 use crate::errors::IntoPyResult;
@@ -11,18 +11,32 @@ use crate::graph::PyDag;
 use crate::interrupt::run_interruptible;
 
 #[pyfunction]
-#[pyo3(signature = (dag, method="longest_path", width=None))]
+#[pyo3(signature = (dag, method="longest_path", width=None, promote=false))]
 fn layering<'py>(
     py: Python<'py>,
     dag: &PyDag,
     method: &str,
     width: Option<usize>,
+    promote: bool,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let chosen: method::Method = method.parse().into_py_result()?;
-    let options = method::Options { width };
+    let options = method::Options { width, promote };
     let g = &dag.inner;
     let layers = run_interruptible(py, |cancel| method::layer(g, chosen, options, cancel))?;
     Ok(to_int64_array(py, layers))
+}
+
+/// Node promotion: lowers the dummy count of any valid layering.
+#[pyfunction]
+fn promote_layering<'py>(
+    py: Python<'py>,
+    dag: &PyDag,
+    layers: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let layers = node_values(layers, "layers")?;
+    let g = &dag.inner;
+    let promoted = run_interruptible(py, |cancel| promote_cancellable(g, &layers, cancel))?;
+    Ok(to_int64_array(py, promoted))
 }
 
 #[pyfunction]
@@ -51,6 +65,7 @@ fn layering_metrics<'py>(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(layering, m)?)?;
     m.add_function(wrap_pyfunction!(layering_methods, m)?)?;
+    m.add_function(wrap_pyfunction!(promote_layering, m)?)?;
     m.add_function(wrap_pyfunction!(layering_metrics, m)?)?;
     Ok(())
 }

@@ -35,5 +35,28 @@ fn bench_layerings(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_build, bench_layerings);
+/// The width-bounded layerings: Coffman–Graham with a fixed bound and with sqrt(n), and MinWidth
+/// with its default sweep over the bounds 1..=4.
+fn bench_width_bounded(c: &mut Criterion) {
+    let mut group = c.benchmark_group("layering_width");
+    group.sample_size(10);
+    for n in SIZES {
+        let g = graph(n);
+        let sqrt_n = (n as f64).sqrt() as usize;
+        for (name, width) in [
+            ("coffman_graham_w100", 100),
+            ("coffman_graham_wsqrt", sqrt_n),
+        ] {
+            group.bench_with_input(BenchmarkId::new(name, n), &g, |b, g| {
+                b.iter(|| layering::coffman_graham(g, width).unwrap())
+            });
+        }
+        group.bench_with_input(BenchmarkId::new("min_width", n), &g, |b, g| {
+            b.iter(|| layering::min_width(g, None))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_build, bench_layerings, bench_width_bounded);
 criterion_main!(benches);

@@ -15,22 +15,34 @@ pub enum Method {
     Alap,
     /// ALAP with every source moved to layer 0, as the 4Ward library does.
     FourWard,
+    /// At most `width` real nodes per layer; height within (2 - 2/W) of the optimum.
+    CoffmanGraham,
+    /// The MinWidth heuristic: narrow layers counting dummy nodes.
+    MinWidth,
 }
 
 impl Method {
-    pub const ALL: [Method; 3] = [Method::LongestPath, Method::Alap, Method::FourWard];
+    pub const ALL: [Method; 5] = [
+        Method::LongestPath,
+        Method::Alap,
+        Method::FourWard,
+        Method::CoffmanGraham,
+        Method::MinWidth,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Method::LongestPath => "longest_path",
             Method::Alap => "alap",
             Method::FourWard => "4ward",
+            Method::CoffmanGraham => "coffman_graham",
+            Method::MinWidth => "min_width",
         }
     }
 
     /// Whether the method takes a width bound.
     pub fn uses_width(self) -> bool {
-        false
+        matches!(self, Method::CoffmanGraham | Method::MinWidth)
     }
 }
 
@@ -62,8 +74,17 @@ impl FromStr for Method {
 /// Options shared by all layering methods.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
-    /// Width bound for the methods that take one.
+    /// Width bound for the methods that take one. Coffman–Graham defaults to ceil(sqrt(n));
+    /// MinWidth by default tries the bounds its authors recommend and keeps the best.
     pub width: Option<usize>,
+    /// Run node promotion on the result to lower the dummy count.
+    pub promote: bool,
+}
+
+/// Coffman–Graham's width when none is given: ceil(sqrt(n)), which keeps layers and height
+/// balanced.
+pub fn default_coffman_graham_width(num_nodes: usize) -> usize {
+    ((num_nodes as f64).sqrt().ceil() as usize).max(1)
 }
 
 /// Runs the chosen layering method.
@@ -80,6 +101,17 @@ pub fn layer(dag: &Dag, method: Method, options: Options, cancel: &Cancel) -> Re
         Method::LongestPath => super::asap(dag),
         Method::Alap => super::alap(dag),
         Method::FourWard => super::fourward(dag),
+        Method::CoffmanGraham => super::coffman_graham(
+            dag,
+            options
+                .width
+                .unwrap_or_else(|| default_coffman_graham_width(dag.num_nodes())),
+        )?,
+        Method::MinWidth => super::min_width(dag, options.width),
     };
+    if options.promote {
+        cancel.check()?;
+        return super::promote_cancellable(dag, &layering, cancel);
+    }
     Ok(layering)
 }
