@@ -1,0 +1,37 @@
+"""Ctrl-C during a long core call raises KeyboardInterrupt and leaves the package usable."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+CHILD = """
+import sys, time
+import sparsedag as sd
+g = sd.random_dag(400_000, m=2_000_000, seed=1)
+start = sd.layering(g, "alap")
+print("ready", flush=True)
+t0 = time.perf_counter()
+try:
+    sd.promote_layering(g, start)
+    print("finished", flush=True)
+except KeyboardInterrupt:
+    print(f"interrupted after {time.perf_counter() - t0:.2f}s", flush=True)
+# The package still works after the interrupt.
+print("still usable", sd.layering(sd.random_dag(100, m=300, seed=2)).max() >= 0, flush=True)
+"""
+
+
+def test_ctrl_c_interrupts_long_call():
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "ready"
+    time.sleep(0.3)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    assert "interrupted after" in out, (out, err)
+    assert "still usable True" in out, (out, err)
