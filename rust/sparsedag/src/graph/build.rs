@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use super::csr::{group_by_key, transpose};
 use super::{Dag, MAX_NODES};
 use crate::error::{invalid, Error, Result};
 
@@ -76,26 +77,19 @@ pub(super) fn from_edges<I: NodeId>(
     let (sources, targets) = validated_ids(src, dst, n)?;
     let n = n as usize;
 
-    let (out_offsets, out_targets) = counting_sort_by_key(n, &sources, &targets);
+    // Group by target, sort each (short) in-row, then transpose: the out-rows come out sorted
+    // too, because the transpose visits targets in increasing order.
+    let (mut in_offsets, mut in_sources) = group_by_key(n, &targets, &sources);
     drop(sources);
     drop(targets);
-    // Transposing twice leaves every row sorted by neighbour id.
-    let (in_offsets, in_sources) = transpose(n, &out_offsets, &out_targets);
-    let (mut out_offsets, mut out_targets) = transpose(n, &in_offsets, &in_sources);
-
-    let had_duplicates = match find_duplicate(&out_offsets, &out_targets) {
-        None => false,
-        Some((source, target)) => match duplicates {
+    sort_rows(&in_offsets, &mut in_sources);
+    if let Some((target, source)) = find_duplicate(&in_offsets, &in_sources) {
+        match duplicates {
             DuplicatePolicy::Reject => return Err(Error::DuplicateEdge { source, target }),
-            DuplicatePolicy::Merge => true,
-        },
-    };
-    let (in_offsets, in_sources) = if had_duplicates {
-        dedup_rows(&mut out_offsets, &mut out_targets);
-        transpose(n, &out_offsets, &out_targets)
-    } else {
-        (in_offsets, in_sources)
-    };
+            DuplicatePolicy::Merge => dedup_rows(&mut in_offsets, &mut in_sources),
+        }
+    }
+    let (out_offsets, out_targets) = transpose(n, &in_offsets, &in_sources);
 
     let topo = kahn_order(n, &out_offsets, &out_targets, &in_offsets);
     if topo.len() < n {
@@ -188,45 +182,15 @@ fn validated_ids<I: NodeId>(src: &[I], dst: &[I], n: u64) -> Result<(Vec<u32>, V
     Ok((sources, targets))
 }
 
-/// Groups `values` by `keys` (each key < n) into CSR form, keeping input order within a row.
-fn counting_sort_by_key(n: usize, keys: &[u32], values: &[u32]) -> (Vec<usize>, Vec<u32>) {
-    let mut offsets = vec![0usize; n + 1];
-    for &k in keys {
-        offsets[k as usize + 1] += 1;
-    }
-    for i in 0..n {
-        offsets[i + 1] += offsets[i];
-    }
-    let mut cursor = offsets[..n].to_vec();
-    let mut grouped = vec![0u32; values.len()];
-    for (&k, &v) in keys.iter().zip(values) {
-        let slot = &mut cursor[k as usize];
-        grouped[*slot] = v;
-        *slot += 1;
-    }
-    (offsets, grouped)
-}
-
-/// The CSR of the reversed graph. Rows of the result are sorted because rows are visited in
-/// increasing id order.
-pub(crate) fn transpose(n: usize, offsets: &[usize], columns: &[u32]) -> (Vec<usize>, Vec<u32>) {
-    let mut t_offsets = vec![0usize; n + 1];
-    for &c in columns {
-        t_offsets[c as usize + 1] += 1;
-    }
-    for i in 0..n {
-        t_offsets[i + 1] += t_offsets[i];
-    }
-    let mut cursor = t_offsets[..n].to_vec();
-    let mut t_columns = vec![0u32; columns.len()];
-    for row in 0..n {
-        for &c in &columns[offsets[row]..offsets[row + 1]] {
-            let slot = &mut cursor[c as usize];
-            t_columns[*slot] = row as u32;
-            *slot += 1;
+/// Sorts every CSR row in place; rows are short, and already-sorted ones (edges given in
+/// order) cost one scan.
+fn sort_rows(offsets: &[usize], columns: &mut [u32]) {
+    for row in offsets.windows(2) {
+        let slice = &mut columns[row[0]..row[1]];
+        if !slice.is_sorted() {
+            slice.sort_unstable();
         }
     }
-    (t_offsets, t_columns)
 }
 
 fn find_duplicate(offsets: &[usize], columns: &[u32]) -> Option<(u32, u32)> {
