@@ -14,7 +14,8 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
     . .venv/bin/activate
 fi
 python -m pip install -q --upgrade pip
-python -m pip install -q "maturin>=1.7,<2" numpy scipy networkx "hypothesis>=6.100" pytest ruff mypy
+python -m pip install -q "maturin>=1.7,<2" numpy scipy networkx "hypothesis>=6.100" pytest ruff mypy \
+    auditwheel
 
 step "rust formatting and lints"
 cargo fmt --all -- --check
@@ -23,8 +24,11 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "rust tests"
 cargo test -p sparsedag --locked
 
-step "build and install the package (release)"
-python -m pip install -q --no-deps --force-reinstall .
+step "build the abi3 wheel (release), check its manylinux tag, install it"
+rm -rf target/wheels
+maturin build --release --quiet --out target/wheels
+auditwheel show target/wheels/sparsedag-*.whl
+python -m pip install -q --no-deps --force-reinstall target/wheels/sparsedag-*.whl
 
 step "python lints"
 ruff check python tests benches

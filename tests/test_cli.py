@@ -1,0 +1,37 @@
+"""The command line entry points run end to end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import sparsedag as sd
+
+
+def run(*args: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "sparsedag", *args], capture_output=True, text=True, check=True
+    )
+    return out.stdout
+
+
+def test_demo_reports_every_layering_method():
+    out = run("demo", "--nodes", "3000", "--seed", "1")
+    assert "3,000 nodes" in out
+    for method in sd.LAYERING_METHODS:
+        assert method in out
+    assert "what each method is good for" in out
+
+
+def test_info():
+    out = run("info")
+    assert sd.__version__ in out
+    assert "threads" in out
+
+
+def test_bad_command_exits_with_usage():
+    result = subprocess.run(
+        [sys.executable, "-m", "sparsedag", "fly"], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
