@@ -4,6 +4,8 @@
 
 mod longest_path;
 mod metrics;
+mod network_simplex;
 
 pub use longest_path::{alap, asap, fourward, longest_path_to_sink};
 pub use metrics::{check_layering, layering_metrics, LayeringMetrics};
+pub use network_simplex::network_simplex;
