@@ -15,9 +15,16 @@
 //! postorder numbering is kept: renumbering the subtree of the cycle's apex costs O(n) per pivot
 //! when the apex is near the root, while subtree sizes and membership stamps only touch the cycle
 //! and the side that is scanned anyway.
+//!
+//! Almost all pivots on large graphs are degenerate (the entering edge is already tight), and
+//! their number depends heavily on which negative cut leaves. Measured on random DAGs, the rule
+//! that works best takes the tree edge with the largest |cut value| per node of the smaller side
+//! it separates: large cuts repair much at once, small sides keep the scan and the shift cheap.
+//! Cut values and sizes only change on the pivot's cycle, so a lazily invalidated heap finds that
+//! edge in O(log n) instead of a linear cyclic scan (which dominated the running time).
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
@@ -26,9 +33,9 @@ use crate::layering::asap;
 
 const NONE: u32 = u32::MAX;
 
-/// How many tree edges with a negative cut value the leaving-edge search inspects before it
-/// takes the most negative one; a handful trades a longer scan for fewer pivots.
-const LEAVE_CANDIDATES: usize = 30;
+/// Sweeps of single-node moves that improve the longest-path ranking before the tree is built;
+/// they converge in two or three sweeps on random DAGs and cut the pivot count.
+const BALANCE_SWEEPS: usize = 8;
 
 /// Pivots (or tree insertions) between two cancellation polls.
 const POLL_EVERY: u32 = 4096;
@@ -43,11 +50,87 @@ pub fn network_simplex(dag: &Dag, cancel: &Cancel) -> Result<Vec<u32>> {
     if dag.num_edges() == 0 {
         return Ok(vec![0; n]);
     }
+    if dag.num_edges() >= u32::MAX as usize {
+        return Err(Error::TooLarge {
+            what: "the number of edges",
+            value: dag.num_edges() as u64,
+            limit: u32::MAX as u64 - 1,
+        });
+    }
     let mut s = Simplex::new(dag);
+    balance(dag, &mut s.rank);
     s.feasible_tree(cancel)?;
     s.init_subtree_sums();
     s.run(cancel)?;
     Ok(s.normalised())
+}
+
+/// Moves single nodes to the end of their free interval that lowers the total span (towards the
+/// side with more incident edges) until a sweep changes nothing or the sweep budget is spent.
+fn balance(dag: &Dag, rank: &mut [i64]) {
+    let topo = dag.topological_order();
+    for sweep in 0..BALANCE_SWEEPS {
+        let mut moved = false;
+        let mut step = |v: u32, rank: &mut [i64]| {
+            let d = dag.in_degree(v) as i64 - dag.out_degree(v) as i64;
+            let target = if d > 0 {
+                dag.predecessors(v)
+                    .iter()
+                    .map(|&u| rank[u as usize] + 1)
+                    .max()
+            } else if d < 0 {
+                dag.successors(v)
+                    .iter()
+                    .map(|&w| rank[w as usize] - 1)
+                    .min()
+            } else {
+                None
+            };
+            if let Some(t) = target {
+                if t != rank[v as usize] {
+                    rank[v as usize] = t;
+                    moved = true;
+                }
+            }
+        };
+        // Alternating directions lets a move propagate along a chain within one sweep.
+        if sweep % 2 == 0 {
+            for &v in topo.iter().rev() {
+                step(v, rank);
+            }
+        } else {
+            for &v in topo {
+                step(v, rank);
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+}
+
+/// A tree edge with a negative cut value, keyed by |cut| / (nodes on the smaller side); the heap
+/// is a max-heap on that ratio, ties to the smaller node id.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Candidate {
+    cut: u64,
+    side: u64,
+    node: u32,
+    version: u32,
+}
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let a = self.cut as u128 * other.side as u128;
+        let b = other.cut as u128 * self.side as u128;
+        a.cmp(&b).then_with(|| other.node.cmp(&self.node))
+    }
+}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 struct Simplex<'a> {
@@ -70,7 +153,12 @@ struct Simplex<'a> {
     mark: Vec<u32>,
     stamp: u32,
     side: Vec<u32>,
-    cursor: usize,
+    /// Bumped whenever a node's cut value or size changes; heap entries of older versions are
+    /// stale.
+    version: Vec<u32>,
+    heap: BinaryHeap<Candidate>,
+    /// Nodes whose cut value or size the current pivot changed.
+    touched: Vec<u32>,
 }
 
 impl<'a> Simplex<'a> {
@@ -90,7 +178,9 @@ impl<'a> Simplex<'a> {
             mark: vec![0; n],
             stamp: 0,
             side: Vec::new(),
-            cursor: 0,
+            version: vec![0; n],
+            heap: BinaryHeap::new(),
+            touched: Vec::new(),
         }
     }
 
@@ -126,7 +216,8 @@ impl<'a> Simplex<'a> {
         }
     }
 
-    /// Grows one tight spanning tree per component, Prim style: tight edges first (a stack), and
+    /// Grows one tight spanning tree per component, Prim style: tight edges first (breadth first,
+    /// which keeps the tree shallow and the pivot cycles short), and
     /// when none is left the incident edge of least slack, after shifting the whole tree so that
     /// edge becomes tight. A shift moves every tree node by the same amount, so it is kept as a
     /// lazy offset: ranks of tree nodes are stored relative to it, and the heap keys of edges
@@ -135,7 +226,7 @@ impl<'a> Simplex<'a> {
     fn feasible_tree(&mut self, cancel: &Cancel) -> Result<()> {
         let n = self.dag.num_nodes();
         let mut in_tree = vec![false; n];
-        let mut tight: Vec<(u32, u32, bool)> = Vec::new();
+        let mut tight: VecDeque<(u32, u32, bool)> = VecDeque::new();
         // (key, tree node, outside node)
         let mut out_heap: BinaryHeap<Reverse<(i64, u32, u32)>> = BinaryHeap::new();
         let mut in_heap: BinaryHeap<Reverse<(i64, u32, u32)>> = BinaryHeap::new();
@@ -167,7 +258,7 @@ impl<'a> Simplex<'a> {
                     if !in_tree[w as usize] {
                         let key = self.rank[w as usize] - rv - 1;
                         if key == offset {
-                            tight.push((w, v, false));
+                            tight.push_back((w, v, false));
                         } else {
                             out_heap.push(Reverse((key, v, w)));
                         }
@@ -177,14 +268,14 @@ impl<'a> Simplex<'a> {
                     if !in_tree[u as usize] {
                         let key = rv - self.rank[u as usize] - 1;
                         if key == -offset {
-                            tight.push((u, v, true));
+                            tight.push_back((u, v, true));
                         } else {
                             in_heap.push(Reverse((key, v, u)));
                         }
                     }
                 }
                 next = None;
-                while let Some((w, t, w_is_tail)) = tight.pop() {
+                while let Some((w, t, w_is_tail)) = tight.pop_front() {
                     if !in_tree[w as usize] {
                         self.up[w as usize] = w_is_tail;
                         next = Some((w, t));
@@ -275,29 +366,58 @@ impl<'a> Simplex<'a> {
         }
     }
 
-    /// Appends the tree of `root` minus the subtree of x, in preorder.
-    fn collect_complement(&self, root: u32, x: u32, out: &mut Vec<u32>) {
-        let skip = |c: u32| if c == x { self.next_sib[c as usize] } else { c };
-        let mut v = root;
-        loop {
-            out.push(v);
-            let c = skip(self.first_child[v as usize]);
-            if c != NONE {
-                v = c;
-                continue;
+    /// Whether w lies in the subtree marked `s_in` at its top (nodes already known are marked
+    /// `s_in` or `s_out`); every node on the walk is marked with the answer.
+    fn in_subtree(&mut self, w: u32, s_in: u32, s_out: u32) -> bool {
+        let mut u = w;
+        let answer = loop {
+            let m = self.mark[u as usize];
+            if m == s_in {
+                break s_in;
             }
-            loop {
-                if v == root {
-                    return;
-                }
-                let s = skip(self.next_sib[v as usize]);
-                if s != NONE {
-                    v = s;
-                    break;
-                }
-                v = self.parent[v as usize];
+            if m == s_out {
+                break s_out;
+            }
+            let p = self.parent[u as usize];
+            if p == NONE {
+                break s_out;
+            }
+            u = p;
+        };
+        let mut u = w;
+        while self.mark[u as usize] != answer {
+            self.mark[u as usize] = answer;
+            u = self.parent[u as usize];
+            if u == NONE {
+                break;
             }
         }
+        answer == s_in
+    }
+
+    /// The node after v in a preorder of the subtree of `top` that leaves out the subtree of
+    /// `skip`; NONE at the end.
+    fn next_preorder(&self, v: u32, top: u32, skip: u32) -> u32 {
+        let skipped = |c: u32| {
+            if c == skip && c != NONE {
+                self.next_sib[c as usize]
+            } else {
+                c
+            }
+        };
+        let c = skipped(self.first_child[v as usize]);
+        if c != NONE {
+            return c;
+        }
+        let mut v = v;
+        while v != top {
+            let s = skipped(self.next_sib[v as usize]);
+            if s != NONE {
+                return s;
+            }
+            v = self.parent[v as usize];
+        }
+        NONE
     }
 
     #[inline]
@@ -309,39 +429,49 @@ impl<'a> Simplex<'a> {
         }
     }
 
-    /// Cyclic search for a tree edge with a negative cut value, resuming where the last search
-    /// stopped; among the first few found, the most negative.
+    /// Queues v if its parent edge has a negative cut value.
+    fn offer(&mut self, v: u32) {
+        let vu = v as usize;
+        if self.parent[vu] == NONE {
+            return;
+        }
+        let cut = self.cut(vu);
+        if cut < 0 {
+            let size = self.size[vu] as u64;
+            let total = self.size[self.root_of[vu] as usize] as u64;
+            self.heap.push(Candidate {
+                cut: cut.unsigned_abs(),
+                side: size.min(total - size),
+                node: v,
+                version: self.version[vu],
+            });
+        }
+    }
+
+    /// The queued tree edge with the best ratio whose entry is still current.
     fn leave(&mut self) -> Option<u32> {
-        let n = self.parent.len();
-        let (mut best, mut best_cut, mut found) = (NONE, 0i64, 0usize);
-        for _ in 0..n {
-            let v = self.cursor;
-            self.cursor = if v + 1 == n { 0 } else { v + 1 };
-            if self.parent[v] == NONE {
-                continue;
-            }
-            let c = self.cut(v);
-            if c < 0 {
-                if c < best_cut {
-                    best = v as u32;
-                    best_cut = c;
-                }
-                found += 1;
-                if found == LEAVE_CANDIDATES {
-                    break;
-                }
+        while let Some(c) = self.heap.pop() {
+            if c.version == self.version[c.node as usize] {
+                return Some(c.node);
             }
         }
-        (best != NONE).then_some(best)
+        None
     }
 
     fn run(&mut self, cancel: &Cancel) -> Result<()> {
+        let n = self.parent.len();
+        self.queue_all();
         let mut polls = 0u32;
         while let Some(x) = self.leave() {
             polls += 1;
             if polls == POLL_EVERY {
                 polls = 0;
                 cancel.check()?;
+                if self.heap.len() > 4 * n {
+                    // Stale entries pile up on long runs; keep the heap proportional to n.
+                    let version = &self.version;
+                    self.heap.retain(|c| c.version == version[c.node as usize]);
+                }
             }
             if !self.pivot(x) {
                 // Unreachable: a negative cut value implies an edge crossing the cut the other way.
@@ -349,8 +479,30 @@ impl<'a> Simplex<'a> {
                     "network simplex found no entering edge (internal error)".into(),
                 ));
             }
+            self.requeue();
         }
         Ok(())
+    }
+
+    fn queue_all(&mut self) {
+        for v in 0..self.parent.len() as u32 {
+            self.offer(v);
+        }
+    }
+
+    /// Invalidates the entries of the nodes the last pivot changed and queues them afresh.
+    fn requeue(&mut self) {
+        let mut touched = std::mem::take(&mut self.touched);
+        for &v in &touched {
+            self.version[v as usize] = self.version[v as usize].wrapping_add(1);
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for &v in &touched {
+            self.offer(v);
+        }
+        touched.clear();
+        self.touched = touched;
     }
 
     /// Replaces the tree edge above x (negative cut value) by the non-tree edge of least slack
@@ -365,19 +517,22 @@ impl<'a> Simplex<'a> {
         let mut side = std::mem::take(&mut self.side);
         side.clear();
         let scan_s = 2 * size_s as u64 <= self.size[root as usize] as u64;
-        if scan_s {
-            self.collect_subtree(x, &mut side);
-        } else {
-            self.collect_complement(root, x, &mut side);
-        }
-        let stamp = self.next_stamp();
-        for &v in &side {
-            self.mark[v as usize] = stamp;
-        }
         let side_is_tail = s_is_tail == scan_s;
+        // Membership in S is decided lazily (walk up to x or past it, remembering the answer
+        // on the way), so a degenerate pivot that finds a tight edge early never pays for the
+        // whole side.
+        let s_in = self.next_stamp();
+        let s_out = self.next_stamp();
+        self.mark[xu] = s_in;
+        self.mark[self.parent[xu] as usize] = s_out;
+        let own = if scan_s { s_in } else { s_out };
+        let (top, skip) = if scan_s { (x, NONE) } else { (root, x) };
         // Entering edge (side node, other node) of least slack.
         let mut best: Option<(i64, u32, u32)> = None;
-        'scan: for &v in &side {
+        let mut v = top;
+        'scan: while v != NONE {
+            side.push(v);
+            self.mark[v as usize] = own;
             let rv = self.rank[v as usize];
             let others = if side_is_tail {
                 self.dag.predecessors(v)
@@ -385,17 +540,20 @@ impl<'a> Simplex<'a> {
                 self.dag.successors(v)
             };
             for &w in others {
-                if self.mark[w as usize] == stamp {
+                let slack = (rv - self.rank[w as usize]).abs() - 1;
+                if best.is_some_and(|(b, _, _)| slack >= b) {
                     continue;
                 }
-                let slack = (rv - self.rank[w as usize]).abs() - 1;
-                if best.is_none_or(|(b, _, _)| slack < b) {
-                    best = Some((slack, v, w));
-                    if slack == 0 {
-                        break 'scan;
-                    }
+                let in_s = self.in_subtree(w, s_in, s_out);
+                if in_s == scan_s {
+                    continue;
+                }
+                best = Some((slack, v, w));
+                if slack == 0 {
+                    break 'scan;
                 }
             }
+            v = self.next_preorder(v, top, skip);
         }
         let Some((delta, v, w)) = best else {
             self.side = side;
@@ -415,14 +573,18 @@ impl<'a> Simplex<'a> {
 
         // Ancestors between the old and the new attachment point lose or gain S.
         let apex = self.common_ancestor(p, c);
+        self.touched.push(x);
+        self.touched.push(a);
         let mut u = p;
         while u != apex {
+            self.touched.push(u);
             self.net[u as usize] -= net_s;
             self.size[u as usize] -= size_s;
             u = self.parent[u as usize];
         }
         let mut u = c;
         while u != apex {
+            self.touched.push(u);
             self.net[u as usize] += net_s;
             self.size[u as usize] += size_s;
             u = self.parent[u as usize];
@@ -446,6 +608,7 @@ impl<'a> Simplex<'a> {
             let cu = cur as usize;
             let next = self.parent[cu];
             let saved = (self.net[cu], self.size[cu], self.up[cu]);
+            self.touched.push(cur);
             if cur != x {
                 self.unlink(cur);
             }
@@ -622,12 +785,21 @@ mod tests {
             s.feasible_tree(crate::cancel::never()).unwrap();
             s.init_subtree_sums();
             s.check_invariants();
+            s.queue_all();
             let mut pivots = 0;
             while let Some(x) = s.leave() {
+                assert!(s.cut(x as usize) < 0);
                 assert!(s.pivot(x));
+                s.requeue();
                 s.check_invariants();
                 pivots += 1;
                 assert!(pivots < 10_000, "no convergence, seed {seed}");
+            }
+            for v in 0..g.num_nodes() {
+                assert!(
+                    s.parent[v] == NONE || s.cut(v) >= 0,
+                    "missed a negative cut"
+                );
             }
         }
     }
