@@ -109,27 +109,113 @@ fn balance(dag: &Dag, rank: &mut [i64]) {
     }
 }
 
-/// A tree edge with a negative cut value, keyed by |cut| / (nodes on the smaller side); the heap
-/// is a max-heap on that ratio, ties to the smaller node id.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Candidate {
-    cut: u64,
-    side: u64,
-    node: u32,
-    version: u32,
+/// Tree edges with a negative cut value (named by their lower node), keyed by |cut| / (nodes on
+/// the smaller side), best first, ties to the smaller node id. Indexed, so a node whose cut
+/// changes is re-keyed in place: a heap with lazily invalidated entries grew to many times the
+/// live candidates and its comparisons dominated the running time.
+struct Queue {
+    heap: Vec<u32>,
+    pos: Vec<u32>,
+    key: Vec<f64>,
 }
 
-impl Ord for Candidate {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        let a = self.cut as u128 * other.side as u128;
-        let b = other.cut as u128 * self.side as u128;
-        a.cmp(&b).then_with(|| other.node.cmp(&self.node))
+impl Queue {
+    fn new(n: usize) -> Self {
+        Queue {
+            heap: Vec::new(),
+            pos: vec![NONE; n],
+            key: vec![0.0; n],
+        }
     }
-}
 
-impl PartialOrd for Candidate {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
+    #[inline]
+    fn before(&self, a: u32, b: u32) -> bool {
+        let (ka, kb) = (self.key[a as usize], self.key[b as usize]);
+        ka > kb || (ka == kb && a < b)
+    }
+
+    fn place(&mut self, i: usize, v: u32) {
+        self.heap[i] = v;
+        self.pos[v as usize] = i as u32;
+    }
+
+    fn sift_up(&mut self, mut i: usize) {
+        let v = self.heap[i];
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            let p = self.heap[parent];
+            if !self.before(v, p) {
+                break;
+            }
+            self.place(i, p);
+            i = parent;
+        }
+        self.place(i, v);
+    }
+
+    fn sift_down(&mut self, mut i: usize) {
+        let v = self.heap[i];
+        let len = self.heap.len();
+        loop {
+            let mut child = 2 * i + 1;
+            if child >= len {
+                break;
+            }
+            if child + 1 < len && self.before(self.heap[child + 1], self.heap[child]) {
+                child += 1;
+            }
+            let c = self.heap[child];
+            if !self.before(c, v) {
+                break;
+            }
+            self.place(i, c);
+            i = child;
+        }
+        self.place(i, v);
+    }
+
+    /// Sets v's key, inserting or removing it as needed (None = not a candidate).
+    fn set(&mut self, v: u32, key: Option<f64>) {
+        let i = self.pos[v as usize];
+        match (key, i) {
+            (Some(k), NONE) => {
+                self.key[v as usize] = k;
+                self.heap.push(v);
+                let last = self.heap.len() - 1;
+                self.sift_up(last);
+            }
+            (Some(k), i) => {
+                let old = self.key[v as usize];
+                self.key[v as usize] = k;
+                if k > old {
+                    self.sift_up(i as usize);
+                } else {
+                    self.sift_down(i as usize);
+                }
+            }
+            (None, NONE) => {}
+            (None, i) => self.remove_at(i as usize),
+        }
+    }
+
+    fn remove_at(&mut self, i: usize) {
+        let v = self.heap[i];
+        self.pos[v as usize] = NONE;
+        let Some(last) = self.heap.pop() else {
+            return;
+        };
+        if i < self.heap.len() {
+            self.place(i, last);
+            self.sift_down(i);
+            let j = self.pos[last as usize] as usize;
+            self.sift_up(j);
+        }
+    }
+
+    fn pop(&mut self) -> Option<u32> {
+        let &top = self.heap.first()?;
+        self.remove_at(0);
+        Some(top)
     }
 }
 
@@ -153,10 +239,7 @@ struct Simplex<'a> {
     mark: Vec<u32>,
     stamp: u32,
     side: Vec<u32>,
-    /// Bumped whenever a node's cut value or size changes; heap entries of older versions are
-    /// stale.
-    version: Vec<u32>,
-    heap: BinaryHeap<Candidate>,
+    queue: Queue,
     /// Nodes whose cut value or size the current pivot changed.
     touched: Vec<u32>,
 }
@@ -178,8 +261,7 @@ impl<'a> Simplex<'a> {
             mark: vec![0; n],
             stamp: 0,
             side: Vec::new(),
-            version: vec![0; n],
-            heap: BinaryHeap::new(),
+            queue: Queue::new(n),
             touched: Vec::new(),
         }
     }
@@ -429,37 +511,26 @@ impl<'a> Simplex<'a> {
         }
     }
 
-    /// Queues v if its parent edge has a negative cut value.
+    /// Queues v if its parent edge has a negative cut value, and unqueues it otherwise.
     fn offer(&mut self, v: u32) {
         let vu = v as usize;
-        if self.parent[vu] == NONE {
-            return;
-        }
-        let cut = self.cut(vu);
-        if cut < 0 {
-            let size = self.size[vu] as u64;
-            let total = self.size[self.root_of[vu] as usize] as u64;
-            self.heap.push(Candidate {
-                cut: cut.unsigned_abs(),
-                side: size.min(total - size),
-                node: v,
-                version: self.version[vu],
-            });
-        }
-    }
-
-    /// The queued tree edge with the best ratio whose entry is still current.
-    fn leave(&mut self) -> Option<u32> {
-        while let Some(c) = self.heap.pop() {
-            if c.version == self.version[c.node as usize] {
-                return Some(c.node);
+        let mut key = None;
+        if self.parent[vu] != NONE {
+            let cut = self.cut(vu);
+            if cut < 0 {
+                let size = self.size[vu] as u64;
+                let total = self.size[self.root_of[vu] as usize] as u64;
+                key = Some(cut.unsigned_abs() as f64 / size.min(total - size) as f64);
             }
         }
-        None
+        self.queue.set(v, key);
+    }
+
+    fn leave(&mut self) -> Option<u32> {
+        self.queue.pop()
     }
 
     fn run(&mut self, cancel: &Cancel) -> Result<()> {
-        let n = self.parent.len();
         self.queue_all();
         let mut polls = 0u32;
         while let Some(x) = self.leave() {
@@ -467,11 +538,6 @@ impl<'a> Simplex<'a> {
             if polls == POLL_EVERY {
                 polls = 0;
                 cancel.check()?;
-                if self.heap.len() > 4 * n {
-                    // Stale entries pile up on long runs; keep the heap proportional to n.
-                    let version = &self.version;
-                    self.heap.retain(|c| c.version == version[c.node as usize]);
-                }
             }
             if !self.pivot(x) {
                 // Unreachable: a negative cut value implies an edge crossing the cut the other way.
@@ -490,19 +556,14 @@ impl<'a> Simplex<'a> {
         }
     }
 
-    /// Invalidates the entries of the nodes the last pivot changed and queues them afresh.
+    /// Re-keys the nodes whose cut value or subtree size the last pivot changed.
     fn requeue(&mut self) {
-        let mut touched = std::mem::take(&mut self.touched);
-        for &v in &touched {
-            self.version[v as usize] = self.version[v as usize].wrapping_add(1);
-        }
-        touched.sort_unstable();
-        touched.dedup();
+        let touched = std::mem::take(&mut self.touched);
         for &v in &touched {
             self.offer(v);
         }
-        touched.clear();
         self.touched = touched;
+        self.touched.clear();
     }
 
     /// Replaces the tree edge above x (negative cut value) by the non-tree edge of least slack
