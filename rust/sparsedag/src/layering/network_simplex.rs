@@ -834,6 +834,92 @@ mod tests {
         }
     }
 
+    fn dag(n: u64, edges: &[(u32, u32)]) -> Dag {
+        let (src, dst): (Vec<u32>, Vec<u32>) = edges.iter().copied().unzip();
+        Dag::from_edges(&src, &dst, Some(n), crate::graph::DuplicatePolicy::Reject).unwrap()
+    }
+
+    fn solve(g: &Dag) -> Vec<u32> {
+        let layer = network_simplex(g, crate::cancel::never()).unwrap();
+        crate::layering::check_layering(g, &layer).unwrap();
+        layer
+    }
+
+    #[test]
+    fn empty_and_edgeless_graphs() {
+        assert_eq!(solve(&dag(0, &[])), Vec::<u32>::new());
+        assert_eq!(solve(&dag(4, &[])), vec![0; 4]);
+    }
+
+    #[test]
+    fn chains_stars_and_diamonds() {
+        assert_eq!(solve(&dag(4, &[(2, 0), (0, 3), (3, 1)])), vec![1, 3, 0, 2]);
+        let out_star: Vec<(u32, u32)> = (1..6).map(|v| (0, v)).collect();
+        assert_eq!(solve(&dag(6, &out_star)), vec![0, 1, 1, 1, 1, 1]);
+        let in_star: Vec<(u32, u32)> = (1..6).map(|v| (v, 0)).collect();
+        assert_eq!(solve(&dag(6, &in_star)), vec![1, 0, 0, 0, 0, 0]);
+        let diamond = dag(4, &[(0, 1), (0, 2), (1, 3), (2, 3)]);
+        assert_eq!(solve(&diamond), vec![0, 1, 1, 2]);
+    }
+
+    #[test]
+    fn pulls_a_late_source_down_to_its_target() {
+        // ASAP leaves 4 in layer 0 (span 3); the optimum puts it right above 3.
+        let g = dag(5, &[(0, 1), (1, 2), (2, 3), (4, 3)]);
+        assert_eq!(solve(&g), vec![0, 1, 2, 3, 2]);
+    }
+
+    #[test]
+    fn side_chain_into_a_shared_sink() {
+        // The side chain 4 -> 5 -> 6 -> 3 is as long as the main chain, so both must start in
+        // layer 0 even though 4 and 5 have extra edges into 3 pulling them down.
+        let g = dag(
+            7,
+            &[
+                (0, 1),
+                (1, 2),
+                (2, 3),
+                (4, 5),
+                (5, 6),
+                (6, 3),
+                (4, 3),
+                (5, 3),
+            ],
+        );
+        let layer = solve(&g);
+        assert_eq!(total_span(&g, &layer), brute_force_span(&g));
+        assert_eq!(layer, vec![0, 1, 2, 3, 0, 1, 2]);
+    }
+
+    #[test]
+    fn components_are_normalised_separately() {
+        // Two chains and an isolated node; every component starts at layer 0.
+        let g = dag(6, &[(1, 0), (3, 2), (2, 4)]);
+        assert_eq!(solve(&g), vec![1, 0, 1, 0, 2, 0]);
+    }
+
+    #[test]
+    fn long_chain_needs_no_recursion() {
+        let n = 200_000u32;
+        let edges: Vec<(u32, u32)> = (0..n - 1).map(|v| (v, v + 1)).collect();
+        let layer = solve(&dag(n as u64, &edges));
+        assert!(layer.iter().enumerate().all(|(v, &l)| l == v as u32));
+    }
+
+    #[test]
+    fn deterministic() {
+        let g = random_dag(500, None, Some(2500), 7).unwrap();
+        assert_eq!(solve(&g), solve(&g));
+    }
+
+    #[test]
+    fn cancellation_is_reported() {
+        let g = random_dag(20_000, None, Some(60_000), 3).unwrap();
+        let cancel = Cancel::new();
+        cancel.request();
+        assert_eq!(network_simplex(&g, &cancel), Err(Error::Interrupted));
+    }
+
     #[test]
     fn invariants_hold_after_every_pivot() {
         for seed in 0..200 {
