@@ -58,5 +58,25 @@ fn bench_width_bounded(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_build, bench_layerings, bench_width_bounded);
+/// Network simplex at 100k nodes only: one 1M-node solve takes minutes (the pivot count and
+/// the per-pivot work both grow with n), far beyond ten criterion samples; the example
+/// `network_simplex` times it once.
+fn bench_network_simplex(c: &mut Criterion) {
+    let mut group = c.benchmark_group("network_simplex");
+    group.sample_size(10);
+    let n = 100_000;
+    let g = graph(n);
+    group.bench_with_input(BenchmarkId::from_parameter(n), &g, |b, g| {
+        b.iter(|| layering::network_simplex(g, sparsedag::cancel::never()).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_build,
+    bench_layerings,
+    bench_width_bounded,
+    bench_network_simplex
+);
 criterion_main!(benches);

@@ -19,14 +19,17 @@ pub enum Method {
     CoffmanGraham,
     /// The MinWidth heuristic: narrow layers counting dummy nodes.
     MinWidth,
+    /// Network simplex (Gansner et al.): exact minimum total edge span, i.e. fewest dummies.
+    NetworkSimplex,
 }
 
 impl Method {
-    pub const ALL: [Method; 5] = [
+    pub const ALL: [Method; 6] = [
         Method::LongestPath,
         Method::Alap,
         Method::FourWard,
         Method::CoffmanGraham,
+        Method::NetworkSimplex,
         Method::MinWidth,
     ];
 
@@ -37,6 +40,7 @@ impl Method {
             Method::FourWard => "4ward",
             Method::CoffmanGraham => "coffman_graham",
             Method::MinWidth => "min_width",
+            Method::NetworkSimplex => "network_simplex",
         }
     }
 
@@ -108,6 +112,7 @@ pub fn layer(dag: &Dag, method: Method, options: Options, cancel: &Cancel) -> Re
                 .unwrap_or_else(|| default_coffman_graham_width(dag.num_nodes())),
         )?,
         Method::MinWidth => super::min_width(dag, options.width),
+        Method::NetworkSimplex => super::network_simplex(dag, cancel)?,
     };
     if options.promote {
         cancel.check()?;
