@@ -184,3 +184,52 @@ def test_min_width_width_bound_option():
     g = sd.random_dag(2000, m=3000, seed=5)
     for width in (None, 1, 3, 10):
         assert is_valid_layering(g, sd.layering(g, "min_width", width=width))
+
+
+def lp_minimum_total_span(g: sd.Dag) -> int:
+    """The minimum total edge span from scipy's HiGHS LP solver (the constraint matrix is
+    totally unimodular, so the LP optimum is the integer optimum)."""
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
+
+    src, dst = g.edges()
+    m, n = len(src), g.num_nodes
+    if m == 0:
+        return 0
+    cost = np.bincount(dst, minlength=n) - np.bincount(src, minlength=n)
+    rows = np.concatenate([np.arange(m), np.arange(m)])
+    a_ub = sp.csr_array(
+        (np.concatenate([np.ones(m), -np.ones(m)]), (rows, np.concatenate([src, dst]))),
+        shape=(m, n),
+    )
+    res = linprog(cost, A_ub=a_ub, b_ub=-np.ones(m), bounds=(0, None), method="highs")
+    assert res.success, res.message
+    return round(res.fun)
+
+
+@given(g=dags(max_nodes=18))
+@settings(max_examples=150, deadline=None)
+def test_network_simplex_total_span_equals_lp_optimum(g):
+    layers = sd.layering(g, "network_simplex")
+    assert is_valid_layering(g, layers)
+    assert sd.layering_metrics(g, layers)["total_span"] == lp_minimum_total_span(g)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_network_simplex_matches_lp_on_larger_dags(seed):
+    g = sd.random_dag(1000, m=4000, seed=seed)
+    layers = sd.layering(g, "network_simplex")
+    assert sd.layering_metrics(g, layers)["total_span"] == lp_minimum_total_span(g)
+
+
+def test_network_simplex_beats_or_ties_every_other_method():
+    g = sd.layered_graph(1500, seed=7).dag
+    best = sd.layering_metrics(g, sd.layering(g, "network_simplex"))["total_span"]
+    for method in sd.LAYERING_METHODS:
+        assert sd.layering_metrics(g, sd.layering(g, method))["total_span"] >= best
+
+
+def test_network_simplex_finds_planted_optimum():
+    g, _ = sd.planted_layered_dag(3000, layers=30, density=0.02, seed=1)
+    layers = sd.layering(g, "network_simplex")
+    assert sd.layering_metrics(g, layers)["total_span"] == g.num_edges

@@ -13,7 +13,7 @@ import sparsedag as sd
 SCRIPT = """
 import hashlib, sparsedag as sd
 digest = hashlib.sha256()
-g = sd.random_dag(300_000, m=1_200_000, seed=11)
+g = sd.random_dag(60_000, m=300_000, seed=11)
 for a in g.edges():
     digest.update(a.tobytes())
 for method in sd.LAYERING_METHODS:
