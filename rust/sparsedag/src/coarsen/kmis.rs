@@ -1,0 +1,278 @@
+//! Maximal k-independent sets by the parallel greedy rounds of Bacciu, Conte and Landolfi.
+//!
+//! Each round lets every uncovered node learn the smallest rank among uncovered nodes within
+//! k hops (k pull passes of a min over neighbours), selects the nodes that are their own
+//! minimum, and covers everything within k hops of the selection (k pull passes of a BFS
+//! distance). Every pass reads one array and writes another, so threads never share a write
+//! and no atomics are needed; memory is O(n + m) and the k-th power graph is never built.
+//!
+//! The result equals the sequential greedy maximal independent set of G^k by rank. That also
+//! makes a sequential finish exact: once the rounds stop covering much (a rank that follows a
+//! grid's ids advances one diagonal per round), the `Auto` strategy handles the uncovered rest
+//! in rank order with a pruned BFS, which expands a node only when its distance to the
+//! selection shrinks, so the finish costs O(k (n + m)) at most.
+
+use rayon::prelude::*;
+
+use super::rank::Rank;
+use super::undirected::UndirectedGraph;
+use crate::cancel::Cancel;
+use crate::error::{invalid, Result};
+
+/// Marks "no value" in the min passes and "farther than k" in distances.
+const NONE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// Parallel rounds while they make progress, then the exact sequential finish.
+    #[default]
+    Auto,
+    /// Parallel rounds only, until every node is covered.
+    Rounds,
+    /// The sequential greedy in rank order with a pruned BFS.
+    Sequential,
+}
+
+impl std::str::FromStr for Strategy {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(Strategy::Auto),
+            "rounds" => Ok(Strategy::Rounds),
+            "sequential" => Ok(Strategy::Sequential),
+            other => invalid(format!(
+                "strategy must be \"auto\", \"rounds\" or \"sequential\", not {other:?}"
+            )),
+        }
+    }
+}
+
+/// A round that covers fewer than this fraction of the still uncovered nodes ends the rounds
+/// under `Strategy::Auto`. The choice depends only on counts, never on timing or threads.
+const MIN_PROGRESS_DIVISOR: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kmis {
+    /// Selected node ids, ascending.
+    pub selected: Vec<u32>,
+    /// Parallel rounds run.
+    pub rounds: usize,
+    /// Nodes selected by the sequential finish.
+    pub sequential_picks: usize,
+}
+
+pub fn kmis(
+    g: &UndirectedGraph,
+    rank: &Rank,
+    k: usize,
+    strategy: Strategy,
+    cancel: &Cancel,
+) -> Result<Kmis> {
+    let n = g.num_nodes();
+    if rank.len() != n {
+        return invalid(format!(
+            "the rank has {} entries but the graph has {n} nodes",
+            rank.len()
+        ));
+    }
+    let rank = rank.as_slice();
+    // Distance to the nearest selected node when at most k, else NONE: 0 means selected.
+    let mut dist = vec![NONE; n];
+    if k == 0 {
+        return Ok(Kmis {
+            selected: (0..n as u32).collect(),
+            rounds: 0,
+            sequential_picks: 0,
+        });
+    }
+    let k32 = u32::try_from(k).unwrap_or(u32::MAX - 1).min(u32::MAX - 1);
+    let mut uncovered = n;
+    let mut rounds = 0;
+    let mut scratch = vec![NONE; n];
+    let mut keys = vec![NONE; n];
+    while uncovered > 0 && strategy != Strategy::Sequential {
+        cancel.check()?;
+        rounds += 1;
+        keys.par_iter_mut().enumerate().for_each(|(v, key)| {
+            *key = if dist[v] == NONE { rank[v] } else { NONE };
+        });
+        min_passes(g, &mut keys, &mut scratch, k, cancel)?;
+        dist.par_iter_mut().enumerate().for_each(|(v, d)| {
+            if *d == NONE && keys[v] == rank[v] {
+                *d = 0;
+            }
+        });
+        distance_passes(g, &mut dist, &mut scratch, k32, cancel)?;
+        let before = uncovered;
+        uncovered = dist.par_iter().filter(|&&d| d == NONE).count();
+        if strategy == Strategy::Auto && (before - uncovered) * MIN_PROGRESS_DIVISOR < before {
+            break;
+        }
+    }
+    drop(scratch);
+    drop(keys);
+    let mut sequential_picks = 0;
+    if uncovered > 0 {
+        sequential_picks = sequential_finish(g, rank, &mut dist, k32, cancel)?;
+    }
+    let selected = (0..n as u32).filter(|&v| dist[v as usize] == 0).collect();
+    Ok(Kmis {
+        selected,
+        rounds,
+        sequential_picks,
+    })
+}
+
+/// k passes of `keys[v] = min(keys[v], keys of v's neighbours)`, stopping early at a fixpoint.
+/// Afterwards `keys[v]` is the minimum over the k-hop ball of v.
+pub(crate) fn min_passes(
+    g: &UndirectedGraph,
+    keys: &mut Vec<u32>,
+    scratch: &mut Vec<u32>,
+    k: usize,
+    cancel: &Cancel,
+) -> Result<()> {
+    for _ in 0..k {
+        cancel.check()?;
+        let input = &keys[..];
+        let changed: usize = scratch
+            .par_iter_mut()
+            .enumerate()
+            .map(|(v, out)| {
+                let own = input[v];
+                let mut best = own;
+                for &u in g.neighbors(v as u32) {
+                    best = best.min(input[u as usize]);
+                }
+                *out = best;
+                usize::from(best != own)
+            })
+            .sum();
+        std::mem::swap(keys, scratch);
+        if changed == 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// k passes of `dist[v] = min(dist[v], 1 + dist of v's neighbours)`, capped: values beyond k
+/// stay NONE. Starting from exact capped distances plus new zeros, the result is exact again.
+fn distance_passes(
+    g: &UndirectedGraph,
+    dist: &mut Vec<u32>,
+    scratch: &mut Vec<u32>,
+    k: u32,
+    cancel: &Cancel,
+) -> Result<()> {
+    for _ in 0..k {
+        cancel.check()?;
+        let input = &dist[..];
+        let changed: usize = scratch
+            .par_iter_mut()
+            .enumerate()
+            .map(|(v, out)| {
+                let own = input[v];
+                let mut best = own;
+                if own > 1 {
+                    for &u in g.neighbors(v as u32) {
+                        let via = input[u as usize].saturating_add(1);
+                        if via < best {
+                            best = via;
+                        }
+                    }
+                    if best > k {
+                        best = NONE;
+                    }
+                }
+                *out = best;
+                usize::from(best != own)
+            })
+            .sum();
+        std::mem::swap(dist, scratch);
+        if changed == 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The greedy in rank order over the uncovered nodes; returns how many it selected.
+fn sequential_finish(
+    g: &UndirectedGraph,
+    rank: &[u32],
+    dist: &mut [u32],
+    k: u32,
+    cancel: &Cancel,
+) -> Result<usize> {
+    let mut todo: Vec<u32> = (0..dist.len() as u32)
+        .filter(|&v| dist[v as usize] == NONE)
+        .collect();
+    todo.par_sort_unstable_by_key(|&v| rank[v as usize]);
+    let mut picks = 0;
+    let mut frontier = Vec::new();
+    let mut next = Vec::new();
+    for (i, &s) in todo.iter().enumerate() {
+        if i % 4096 == 0 {
+            cancel.check()?;
+        }
+        if dist[s as usize] != NONE {
+            continue;
+        }
+        picks += 1;
+        dist[s as usize] = 0;
+        frontier.clear();
+        frontier.push(s);
+        for level in 1..=k {
+            next.clear();
+            for &u in &frontier {
+                for &w in g.neighbors(u) {
+                    // A node already this close to some selected node passes nothing new on:
+                    // everything it reaches within the remaining hops is covered already.
+                    if dist[w as usize] > level {
+                        dist[w as usize] = level;
+                        next.push(w);
+                    }
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            std::mem::swap(&mut frontier, &mut next);
+        }
+    }
+    Ok(picks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cancel::never;
+    use crate::coarsen::undirected::EdgeList;
+
+    fn design_vector() -> UndirectedGraph {
+        let e = EdgeList::new(&[0u32, 0, 1, 1, 2, 3], &[1, 4, 2, 4, 3, 4], None).unwrap();
+        UndirectedGraph::from_edges(&e)
+    }
+
+    #[test]
+    fn design_test_vector_every_strategy() {
+        let g = design_vector();
+        let rank = Rank::by_id(5);
+        for strategy in [Strategy::Auto, Strategy::Rounds, Strategy::Sequential] {
+            let run = |k| kmis(&g, &rank, k, strategy, never()).unwrap().selected;
+            assert_eq!(run(0), vec![0, 1, 2, 3, 4]);
+            assert_eq!(run(1), vec![0, 2]);
+            assert_eq!(run(2), vec![0]);
+        }
+    }
+
+    #[test]
+    fn cancelled_between_rounds() {
+        let g = design_vector();
+        let cancel = Cancel::new();
+        cancel.request();
+        let err = kmis(&g, &Rank::by_id(5), 1, Strategy::Rounds, &cancel).unwrap_err();
+        assert_eq!(err, crate::Error::Interrupted);
+    }
+}
