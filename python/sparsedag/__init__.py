@@ -6,6 +6,19 @@ scipy.sparse and networkx interop and friendly errors.
 
 from __future__ import annotations
 
+from ._coarsen import (
+    COARSEN_REDUCTIONS,
+    KMIS,
+    KMIS_HEURISTICS,
+    POOL_REDUCTIONS,
+    Coarsening,
+    CoarseningHierarchy,
+    coarsen,
+    coarsen_hierarchy,
+    kmis,
+    pool,
+    take,
+)
 from ._core import (
     CycleError,
     DuplicateEdgeError,
@@ -49,4 +62,15 @@ __all__ = [
     "set_num_threads",
     "topological_generations",
     "topological_order",
+    "COARSEN_REDUCTIONS",
+    "KMIS",
+    "KMIS_HEURISTICS",
+    "POOL_REDUCTIONS",
+    "Coarsening",
+    "CoarseningHierarchy",
+    "coarsen",
+    "coarsen_hierarchy",
+    "kmis",
+    "pool",
+    "take",
 ]

@@ -26,6 +26,9 @@ __all__ = [
     "check_order",
     "set_num_threads",
     "get_num_threads",
+    "kmis",
+    "contract_edges",
+    "pool",
 ]
 
 __version__: str
@@ -84,3 +87,29 @@ def topological_generations(
 def check_order(dag: Dag, order: npt.NDArray[np.integer]) -> None: ...
 def set_num_threads(threads: int) -> None: ...
 def get_num_threads() -> int: ...
+def kmis(
+    src: npt.NDArray[np.integer],
+    dst: npt.NDArray[np.integer],
+    num_nodes: Optional[int] = None,
+    k: int = 1,
+    rank: Optional[npt.NDArray[np.integer]] = None,
+    scores: Optional[npt.NDArray[np.float64]] = None,
+    heuristic: Optional[str] = None,
+    seed: Optional[int] = None,
+    strategy: str = "auto",
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int, int]: ...
+def contract_edges(
+    src: npt.NDArray[np.integer],
+    dst: npt.NDArray[np.integer],
+    cluster: npt.NDArray[np.integer],
+    num_clusters: int,
+    weights: Optional[npt.NDArray[np.float64]] = None,
+    reduce: str = "sum",
+    undirected: bool = True,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def pool(
+    features: npt.NDArray[np.floating],
+    cluster: npt.NDArray[np.integer],
+    num_clusters: int,
+    reduce: str = "sum",
+) -> npt.NDArray[np.floating]: ...

@@ -2,6 +2,7 @@
 //! algorithm lives in the `sparsedag` core crate; errors are mapped in `errors.rs`.
 
 mod arrays;
+mod coarsen;
 mod errors;
 mod graph;
 mod interrupt;
@@ -19,5 +20,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     layering::register(m)?;
     order::register(m)?;
     threads::register(m)?;
+    coarsen::register(m)?;
     Ok(())
 }
