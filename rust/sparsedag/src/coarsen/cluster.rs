@@ -27,7 +27,7 @@ pub fn assign_clusters(
         keys[s as usize] = rank[s as usize];
     }
     let mut scratch = vec![u32::MAX; n];
-    min_passes(g, &mut keys, &mut scratch, k, cancel)?;
+    min_passes(g, &mut keys, &mut scratch, k, None, cancel)?;
     drop(scratch);
     if let Some(v) = keys.iter().position(|&key| key == u32::MAX) {
         return invalid(format!(

@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::undirected::EdgeList;
+use super::undirected::{map_row_ranges, EdgeList};
 use crate::error::{invalid, Error, Result};
 use crate::graph::csr::{offsets_from_keys, scatter};
 
@@ -86,20 +86,24 @@ pub fn contract(
         .map(|&i| pair(i as usize).map_or(0, |(a, _)| a))
         .collect();
     let offsets = offsets_from_keys(num_clusters, &heads);
-    let rows = scatter(&offsets, || heads.iter().copied().zip(kept.iter().copied()));
+    let mut rows = scatter(&offsets, || heads.iter().copied().zip(kept.iter().copied()));
     drop(heads);
     drop(kept);
     let weight = |i: u32| weights.map_or(1.0, |w| w[i as usize]);
-    let reduced: Vec<Vec<(u32, f64)>> = (0..num_clusters)
-        .into_par_iter()
-        .map(|a| {
-            let mut row: Vec<(u32, u32)> = rows[offsets[a]..offsets[a + 1]]
-                .iter()
-                .map(|&i| (pair(i as usize).map_or(0, |(_, b)| b), i))
-                .collect();
+    // Row ranges in parallel, one reusable buffer per range instead of one per row.
+    let pieces = map_row_ranges(&offsets, &mut rows, |lo, hi, slice| {
+        let base = offsets[lo];
+        let mut piece = CoarseEdges::default();
+        let mut row: Vec<(u32, u32)> = Vec::new();
+        for a in lo..hi {
+            row.clear();
+            row.extend(
+                slice[offsets[a] - base..offsets[a + 1] - base]
+                    .iter()
+                    .map(|&i| (pair(i as usize).map_or(0, |(_, b)| b), i)),
+            );
             // Stable: equal targets keep input edge order for the reduction.
             row.sort_by_key(|&(b, _)| b);
-            let mut out = Vec::new();
             let mut start = 0;
             while start < row.len() {
                 let b = row[start].0;
@@ -114,24 +118,24 @@ pub fn contract(
                     Reduce::Max => values.fold(f64::NEG_INFINITY, f64::max),
                     Reduce::Min => values.fold(f64::INFINITY, f64::min),
                 };
-                out.push((b, value));
+                piece.src.push(a as u32);
+                piece.dst.push(b);
+                piece.weight.push(value);
                 start = end;
             }
-            out
-        })
-        .collect();
-    let total: usize = reduced.iter().map(Vec::len).sum();
+        }
+        piece
+    });
+    let total: usize = pieces.iter().map(|p| p.src.len()).sum();
     let mut result = CoarseEdges {
         src: Vec::with_capacity(total),
         dst: Vec::with_capacity(total),
         weight: Vec::with_capacity(total),
     };
-    for (a, row) in reduced.into_iter().enumerate() {
-        for (b, w) in row {
-            result.src.push(a as u32);
-            result.dst.push(b);
-            result.weight.push(w);
-        }
+    for piece in pieces {
+        result.src.extend_from_slice(&piece.src);
+        result.dst.extend_from_slice(&piece.dst);
+        result.weight.extend_from_slice(&piece.weight);
     }
     Ok(result)
 }

@@ -96,7 +96,7 @@ pub fn kmis(
         keys.par_iter_mut().enumerate().for_each(|(v, key)| {
             *key = if dist[v] == NONE { rank[v] } else { NONE };
         });
-        min_passes(g, &mut keys, &mut scratch, k, cancel)?;
+        min_passes(g, &mut keys, &mut scratch, k, Some(&dist), cancel)?;
         dist.par_iter_mut().enumerate().for_each(|(v, d)| {
             if *d == NONE && keys[v] == rank[v] {
                 *d = 0;
@@ -124,22 +124,30 @@ pub fn kmis(
 }
 
 /// k passes of `keys[v] = min(keys[v], keys of v's neighbours)`, stopping early at a fixpoint.
-/// Afterwards `keys[v]` is the minimum over the k-hop ball of v.
+/// Afterwards `keys[v]` is the minimum over the k-hop ball of v, for every v when `wanted`
+/// is `None`, else for the nodes with `wanted[v] == NONE` (the last pass skips the others,
+/// which in late rounds are almost all nodes).
 pub(crate) fn min_passes(
     g: &UndirectedGraph,
     keys: &mut Vec<u32>,
     scratch: &mut Vec<u32>,
     k: usize,
+    wanted: Option<&[u32]>,
     cancel: &Cancel,
 ) -> Result<()> {
-    for _ in 0..k {
+    for pass in 0..k {
         cancel.check()?;
         let input = &keys[..];
+        let last = pass + 1 == k;
         let changed: usize = scratch
             .par_iter_mut()
             .enumerate()
             .map(|(v, out)| {
                 let own = input[v];
+                if last && wanted.is_some_and(|w| w[v] != NONE) {
+                    *out = own;
+                    return 0;
+                }
                 let mut best = own;
                 for &u in g.neighbors(v as u32) {
                     best = best.min(input[u as usize]);

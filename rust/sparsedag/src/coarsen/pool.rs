@@ -79,35 +79,38 @@ pub fn pool<T: Feature>(
     if dim == 0 {
         return Ok(out);
     }
-    out.par_chunks_mut(dim).enumerate().for_each(|(c, row)| {
-        let rows = &members[offsets[c]..offsets[c + 1]];
-        let feature_row = |v: u32| &features[v as usize * dim..(v as usize + 1) * dim];
-        match reduce {
-            PoolReduce::Sum | PoolReduce::Mean => {
-                for &v in rows {
-                    for (acc, &x) in row.iter_mut().zip(feature_row(v)) {
-                        *acc += x;
+    out.par_chunks_mut(dim)
+        .with_min_len(256)
+        .enumerate()
+        .for_each(|(c, row)| {
+            let rows = &members[offsets[c]..offsets[c + 1]];
+            let feature_row = |v: u32| &features[v as usize * dim..(v as usize + 1) * dim];
+            match reduce {
+                PoolReduce::Sum | PoolReduce::Mean => {
+                    for &v in rows {
+                        for (acc, &x) in row.iter_mut().zip(feature_row(v)) {
+                            *acc += x;
+                        }
+                    }
+                    if reduce == PoolReduce::Mean && !rows.is_empty() {
+                        let count = T::from_count(rows.len());
+                        row.iter_mut().for_each(|acc| *acc = acc.divide(count));
                     }
                 }
-                if reduce == PoolReduce::Mean && !rows.is_empty() {
-                    let count = T::from_count(rows.len());
-                    row.iter_mut().for_each(|acc| *acc = acc.divide(count));
-                }
-            }
-            PoolReduce::Max => {
-                if let Some((&first, rest)) = rows.split_first() {
-                    row.copy_from_slice(feature_row(first));
-                    for &v in rest {
-                        for (acc, &x) in row.iter_mut().zip(feature_row(v)) {
-                            if x > *acc {
-                                *acc = x;
+                PoolReduce::Max => {
+                    if let Some((&first, rest)) = rows.split_first() {
+                        row.copy_from_slice(feature_row(first));
+                        for &v in rest {
+                            for (acc, &x) in row.iter_mut().zip(feature_row(v)) {
+                                if x > *acc {
+                                    *acc = x;
+                                }
                             }
                         }
                     }
                 }
             }
-        }
-    });
+        });
     Ok(out)
 }
 
