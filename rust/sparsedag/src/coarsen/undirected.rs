@@ -147,7 +147,8 @@ fn implied_node_count<I: NodeId>(src: &[I], dst: &[I]) -> Result<u64> {
     Ok((max + 1) as u64)
 }
 
-/// The simple undirected graph under an edge list, as a symmetric CSR with sorted rows.
+/// The simple undirected graph under an edge list, as a symmetric CSR. Rows list neighbours
+/// in the order the edges were given (first occurrence), whatever the thread count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UndirectedGraph {
     offsets: Vec<usize>,
@@ -166,7 +167,7 @@ impl UndirectedGraph {
                 .flat_map(|(&s, &d)| [(s, d), (d, s)])
         };
         let mut neighbors = scatter(&offsets, pairs);
-        let lengths = sort_and_dedup_rows(&offsets, &mut neighbors);
+        let lengths = dedup_rows(&offsets, &mut neighbors);
         let (offsets, neighbors) = compact(&offsets, neighbors, &lengths);
         UndirectedGraph { offsets, neighbors }
     }
@@ -265,20 +266,23 @@ where
         .collect()
 }
 
-/// Sorts each row, moves its distinct values to the row's start and returns the new lengths.
-fn sort_and_dedup_rows(offsets: &[usize], neighbors: &mut [u32]) -> Vec<usize> {
+/// Moves each row's distinct values to the row's start, keeping first occurrences in order,
+/// and returns the new lengths. A per-range "last row that saw this node" marker replaces a
+/// sort: rows stay in input order, which is deterministic for any thread count.
+fn dedup_rows(offsets: &[usize], neighbors: &mut [u32]) -> Vec<usize> {
+    let n = offsets.len() - 1;
     let pieces = map_row_ranges(offsets, neighbors, |lo, hi, slice| {
         let base = offsets[lo];
+        let mut seen_in_row = vec![u32::MAX; n];
         (lo..hi)
             .map(|v| {
                 let row = &mut slice[offsets[v] - base..offsets[v + 1] - base];
-                if !row.is_sorted() {
-                    row.sort_unstable();
-                }
                 let mut len = 0;
                 for i in 0..row.len() {
-                    if i == 0 || row[i] != row[len - 1] {
-                        row[len] = row[i];
+                    let u = row[i];
+                    if seen_in_row[u as usize] != v as u32 {
+                        seen_in_row[u as usize] = v as u32;
+                        row[len] = u;
                         len += 1;
                     }
                 }
@@ -326,6 +330,8 @@ mod tests {
         assert_eq!(g.num_nodes(), 5);
         assert_eq!(g.neighbors(0), &[1]);
         assert_eq!(g.neighbors(1), &[0, 2, 3]);
+        let e = EdgeList::new(&[3u32, 1, 0], &[1, 2, 1], None).unwrap();
+        assert_eq!(UndirectedGraph::from_edges(&e).neighbors(1), &[3, 2, 0]);
         assert_eq!(g.neighbors(2), &[1]);
         assert_eq!(g.neighbors(3), &[1]);
         assert_eq!(g.neighbors(4), &[] as &[u32]);
