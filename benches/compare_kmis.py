@@ -34,7 +34,7 @@ import numpy as np
 import sparsedag as sd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import kmis_numpy  # noqa: E402
+import kmis_numpy
 
 
 def best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
