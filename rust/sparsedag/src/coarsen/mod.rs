@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod contract;
+mod group;
 pub mod kmis;
 pub mod pool;
 pub mod rank;
