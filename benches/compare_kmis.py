@@ -4,6 +4,7 @@ Run from the repository root after `pip install .` (or `maturin develop --releas
     python benches/compare_kmis.py                  # the README figures (a few minutes)
     python benches/compare_kmis.py --quick          # 1M-edge random graph only, k <= 2
     python benches/compare_kmis.py --memory         # also peak RSS per task (subprocesses)
+    python benches/compare_kmis.py --threads 1      # sparsedag on one thread
 
 Graphs: random graphs with 1M and 10M edges (average degree 8), a 1000 x 1000 grid, and a
 road-like graph (a 1000 x 1000 grid with 15 % of its edges removed and 5 % local diagonals
@@ -282,7 +283,10 @@ def main() -> None:
     parser.add_argument("--numpy-big", action="store_true", help="NumPy peer on 10M edges too")
     parser.add_argument("--no-networkx", action="store_true")
     parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--threads", type=int, help="sparsedag threads (default: all CPUs)")
     args = parser.parse_args()
+    if args.threads:
+        sd.set_num_threads(args.threads)
     graphs = args.graphs or (["random 1M edges"] if args.quick else list(GRAPHS))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
