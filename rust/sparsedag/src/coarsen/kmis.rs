@@ -103,11 +103,14 @@ pub fn kmis(
         Strategy::Mixed(limit) => rounds < limit,
         Strategy::Auto => progress * threads > 2.0 * k as f64,
     };
-    let mut scratch = vec![NONE; n];
-    let mut keys = vec![NONE; n];
+    // Allocated by the first round: the sequential path never needs them.
+    let mut scratch = Vec::new();
+    let mut keys = Vec::new();
     while uncovered > 0 && wants_round(rounds, progress) {
         cancel.check()?;
         rounds += 1;
+        scratch.resize(n, NONE);
+        keys.resize(n, NONE);
         keys.par_iter_mut()
             .enumerate()
             .with_min_len(MIN_LEN)
