@@ -26,6 +26,9 @@ __all__ = [
     "check_order",
     "set_num_threads",
     "get_num_threads",
+    "peak_memory",
+    "memory_order",
+    "memory_order_methods",
 ]
 
 __version__: str
@@ -84,3 +87,20 @@ def topological_generations(
 def check_order(dag: Dag, order: npt.NDArray[np.integer]) -> None: ...
 def set_num_threads(threads: int) -> None: ...
 def get_num_threads() -> int: ...
+def peak_memory(
+    dag: Dag,
+    order: npt.NDArray[np.integer],
+    sizes: npt.NDArray[np.float64],
+    model: str = "coexist",
+    profile: bool = False,
+) -> tuple[float, Optional[npt.NDArray[np.float64]]]: ...
+def memory_order(
+    dag: Dag,
+    method: str,
+    sizes: npt.NDArray[np.float64],
+    model: str = "coexist",
+    effort: float = 1.0,
+    seed: int = 0,
+    max_states: int = 2000000,
+) -> npt.NDArray[np.int64]: ...
+def memory_order_methods() -> list[str]: ...
