@@ -32,6 +32,7 @@ from ._core import (
 from ._dag import Dag, as_dag
 from ._generators import LayeredGraph, layered_graph, planted_layered_dag, random_dag
 from ._layering import LAYERING_METHODS, layering, layering_metrics, promote_layering
+from ._memory import MEMORY_MODELS, MEMORY_ORDER_METHODS, memory_order, peak_memory
 from ._order import (
     ORDER_METHODS,
     is_topological_order,
@@ -73,4 +74,8 @@ __all__ = [
     "kmis",
     "pool",
     "take",
+    "MEMORY_MODELS",
+    "MEMORY_ORDER_METHODS",
+    "memory_order",
+    "peak_memory",
 ]

@@ -29,6 +29,9 @@ __all__ = [
     "kmis",
     "contract_edges",
     "pool",
+    "peak_memory",
+    "memory_order",
+    "memory_order_methods",
 ]
 
 __version__: str
@@ -113,3 +116,20 @@ def pool(
     num_clusters: int,
     reduce: str = "sum",
 ) -> npt.NDArray[np.floating]: ...
+def peak_memory(
+    dag: Dag,
+    order: npt.NDArray[np.integer],
+    sizes: npt.NDArray[np.float64],
+    model: str = "coexist",
+    profile: bool = False,
+) -> tuple[float, Optional[npt.NDArray[np.float64]]]: ...
+def memory_order(
+    dag: Dag,
+    method: str,
+    sizes: npt.NDArray[np.float64],
+    model: str = "coexist",
+    effort: float = 1.0,
+    seed: int = 0,
+    max_states: int = 2000000,
+) -> npt.NDArray[np.int64]: ...
+def memory_order_methods() -> list[str]: ...

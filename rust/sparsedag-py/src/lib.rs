@@ -7,6 +7,7 @@ mod errors;
 mod graph;
 mod interrupt;
 mod layering;
+mod memory;
 mod order;
 mod threads;
 
@@ -21,5 +22,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     order::register(m)?;
     threads::register(m)?;
     coarsen::register(m)?;
+    memory::register(m)?;
     Ok(())
 }
