@@ -11,3 +11,4 @@ pub mod rng;
 pub use cancel::Cancel;
 pub use error::{Error, Result};
 pub use graph::{Dag, DuplicatePolicy};
+pub mod sparse;
