@@ -13,3 +13,4 @@ pub use cancel::Cancel;
 pub use error::{Error, Result};
 pub use graph::{Dag, DuplicatePolicy};
 pub mod coarsen;
+pub mod sparse;
