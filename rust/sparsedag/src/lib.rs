@@ -5,6 +5,7 @@ pub mod cancel;
 pub mod error;
 pub mod graph;
 pub mod layering;
+pub mod nn;
 pub mod order;
 pub mod rng;
 
