@@ -6,6 +6,7 @@ pub mod error;
 pub mod graph;
 pub mod layering;
 pub mod memory;
+pub mod nn;
 pub mod order;
 pub mod rng;
 
