@@ -36,6 +36,7 @@ pub fn assign_clusters(
     }
     Ok(keys
         .par_iter()
+        .with_min_len(super::kmis::MIN_LEN)
         .map(|&key| coarse_of_rank[key as usize])
         .collect())
 }

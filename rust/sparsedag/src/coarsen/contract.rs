@@ -4,9 +4,9 @@
 
 use rayon::prelude::*;
 
+use super::group::group_pairs;
 use super::undirected::{map_row_ranges, EdgeList};
 use crate::error::{invalid, Error, Result};
-use crate::graph::csr::{offsets_from_keys, scatter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Reduce {
@@ -69,26 +69,30 @@ pub fn contract(
         }
     }
     let (src, dst) = (edges.src(), edges.dst());
-    let pair = |i: usize| -> Option<(u32, u32)> {
-        let (a, b) = (cluster[src[i] as usize], cluster[dst[i] as usize]);
-        match a.cmp(&b) {
-            std::cmp::Ordering::Equal => None,
-            std::cmp::Ordering::Greater if undirected => Some((b, a)),
-            _ => Some((a, b)),
-        }
-    };
-    let kept: Vec<u32> = (0..edges.num_edges() as u32)
-        .into_par_iter()
-        .filter(|&i| pair(i as usize).is_some())
-        .collect();
-    let heads: Vec<u32> = kept
-        .par_iter()
-        .map(|&i| pair(i as usize).map_or(0, |(a, _)| a))
-        .collect();
-    let offsets = offsets_from_keys(num_clusters, &heads);
-    let mut rows = scatter(&offsets, || heads.iter().copied().zip(kept.iter().copied()));
+    // Coarse endpoints per edge, looked up once (two random reads of `cluster` per edge);
+    // an edge inside one cluster gets `DROPPED` as its head.
+    const DROPPED: u32 = u32::MAX;
+    let mut heads = vec![DROPPED; edges.num_edges()];
+    let mut tails = vec![0u32; edges.num_edges()];
+    heads
+        .par_iter_mut()
+        .zip(tails.par_iter_mut())
+        .enumerate()
+        .with_min_len(1 << 14)
+        .for_each(|(i, (head, tail))| {
+            let (a, b) = (cluster[src[i] as usize], cluster[dst[i] as usize]);
+            if a != b {
+                (*head, *tail) = if undirected && a > b { (b, a) } else { (a, b) };
+            }
+        });
+    let (offsets, mut rows) = group_pairs(num_clusters, edges.num_edges(), |range| {
+        heads[range.clone()]
+            .iter()
+            .zip(range)
+            .filter(|(&a, _)| a != DROPPED)
+            .map(|(&a, i)| (a, i as u32))
+    });
     drop(heads);
-    drop(kept);
     let weight = |i: u32| weights.map_or(1.0, |w| w[i as usize]);
     // Row ranges in parallel, one reusable buffer per range instead of one per row.
     let pieces = map_row_ranges(&offsets, &mut rows, |lo, hi, slice| {
@@ -100,7 +104,7 @@ pub fn contract(
             row.extend(
                 slice[offsets[a] - base..offsets[a + 1] - base]
                     .iter()
-                    .map(|&i| (pair(i as usize).map_or(0, |(_, b)| b), i)),
+                    .map(|&i| (tails[i as usize], i)),
             );
             // Stable: equal targets keep input edge order for the reduction.
             row.sort_by_key(|&(b, _)| b);

@@ -19,6 +19,10 @@ use super::undirected::UndirectedGraph;
 use crate::cancel::Cancel;
 use crate::error::{invalid, Result};
 
+/// Nodes per parallel task in the passes: big enough that a pass over a large graph is a few
+/// hundred tasks, not millions (the machine may be shared, and every task costs a steal).
+pub(crate) const MIN_LEN: usize = 1 << 12;
+
 /// Marks "no value" in the min passes and "farther than k" in distances.
 const NONE: u32 = u32::MAX;
 
@@ -93,18 +97,28 @@ pub fn kmis(
     while uncovered > 0 && strategy != Strategy::Sequential {
         cancel.check()?;
         rounds += 1;
-        keys.par_iter_mut().enumerate().for_each(|(v, key)| {
-            *key = if dist[v] == NONE { rank[v] } else { NONE };
-        });
+        keys.par_iter_mut()
+            .enumerate()
+            .with_min_len(MIN_LEN)
+            .for_each(|(v, key)| {
+                *key = if dist[v] == NONE { rank[v] } else { NONE };
+            });
         min_passes(g, &mut keys, &mut scratch, k, Some(&dist), cancel)?;
-        dist.par_iter_mut().enumerate().for_each(|(v, d)| {
-            if *d == NONE && keys[v] == rank[v] {
-                *d = 0;
-            }
-        });
+        dist.par_iter_mut()
+            .enumerate()
+            .with_min_len(MIN_LEN)
+            .for_each(|(v, d)| {
+                if *d == NONE && keys[v] == rank[v] {
+                    *d = 0;
+                }
+            });
         distance_passes(g, &mut dist, &mut scratch, k32, cancel)?;
         let before = uncovered;
-        uncovered = dist.par_iter().filter(|&&d| d == NONE).count();
+        uncovered = dist
+            .par_iter()
+            .with_min_len(MIN_LEN)
+            .filter(|&&d| d == NONE)
+            .count();
         if strategy == Strategy::Auto && (before - uncovered) * MIN_PROGRESS_DIVISOR < before {
             break;
         }
@@ -142,6 +156,7 @@ pub(crate) fn min_passes(
         let changed: usize = scratch
             .par_iter_mut()
             .enumerate()
+            .with_min_len(MIN_LEN)
             .map(|(v, out)| {
                 let own = input[v];
                 if last && wanted.is_some_and(|w| w[v] != NONE) {
@@ -179,6 +194,7 @@ fn distance_passes(
         let changed: usize = scratch
             .par_iter_mut()
             .enumerate()
+            .with_min_len(MIN_LEN)
             .map(|(v, out)| {
                 let own = input[v];
                 let mut best = own;

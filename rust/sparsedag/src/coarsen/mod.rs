@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod contract;
+mod group;
 pub mod kmis;
 pub mod pool;
 pub mod rank;
@@ -64,7 +65,17 @@ pub fn kmis_clusters(
     strategy: Strategy,
     cancel: &Cancel,
 ) -> Result<Clustering> {
-    let g = UndirectedGraph::from_edges(edges);
+    // With k = 0 every node is its own cluster and edges play no part: skip the CSR but
+    // still check the rank arguments.
+    let g = if k == 0 {
+        UndirectedGraph::from_edges(&EdgeList::new::<u32>(
+            &[],
+            &[],
+            Some(edges.num_nodes() as u64),
+        )?)
+    } else {
+        UndirectedGraph::from_edges(edges)
+    };
     cancel.check()?;
     let rank = rank.build(&g, k)?;
     let found = kmis(&g, &rank, k, strategy, cancel)?;

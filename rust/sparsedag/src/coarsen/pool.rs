@@ -4,8 +4,8 @@
 use rayon::prelude::*;
 
 use super::contract::check_cluster;
+use super::group::group_pairs;
 use crate::error::{invalid, Error, Result};
-use crate::graph::csr::{offsets_from_keys, scatter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PoolReduce {
@@ -73,8 +73,9 @@ pub fn pool<T: Feature>(
             i % dim.max(1)
         ));
     }
-    let offsets = offsets_from_keys(num_clusters, cluster);
-    let members = scatter(&offsets, || cluster.iter().copied().zip(0..n as u32));
+    let (offsets, members) = group_pairs(num_clusters, n, |range| {
+        range.map(|v| (cluster[v], v as u32))
+    });
     let mut out = vec![T::ZERO; num_clusters * dim];
     if dim == 0 {
         return Ok(out);

@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use super::kmis::MIN_LEN;
 use super::undirected::UndirectedGraph;
 use crate::error::{invalid, Result};
 use crate::rng::Rng;
@@ -170,13 +171,16 @@ fn rank_descending(keys: &[f64]) -> Rank {
 fn walk_mass(g: &UndirectedGraph, mut x: Vec<f64>, k: usize) -> Vec<f64> {
     let mut next = vec![0.0f64; x.len()];
     for _ in 0..k {
-        next.par_iter_mut().enumerate().for_each(|(v, out)| {
-            let mut total = x[v];
-            for &u in g.neighbors(v as u32) {
-                total += x[u as usize];
-            }
-            *out = total;
-        });
+        next.par_iter_mut()
+            .enumerate()
+            .with_min_len(MIN_LEN)
+            .for_each(|(v, out)| {
+                let mut total = x[v];
+                for &u in g.neighbors(v as u32) {
+                    total += x[u as usize];
+                }
+                *out = total;
+            });
         std::mem::swap(&mut x, &mut next);
         let max = x.par_iter().copied().reduce(|| 0.0, f64::max);
         if max > 1e100 {

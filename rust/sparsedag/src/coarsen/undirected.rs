@@ -3,10 +3,12 @@
 //! CSR and repeated edges count once, so the CSR is the simple graph under the edges whatever
 //! direction or multiplicity the caller used (PyG-style lists carry both directions).
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
+use super::group::group_pairs;
 use crate::error::{invalid, Error, Result};
-use crate::graph::csr::scatter;
 use crate::graph::{NodeId, MAX_NODES};
 
 /// Edge lists this long are checked in parallel chunks.
@@ -147,7 +149,9 @@ fn implied_node_count<I: NodeId>(src: &[I], dst: &[I]) -> Result<u64> {
     Ok((max + 1) as u64)
 }
 
-/// The simple undirected graph under an edge list, as a symmetric CSR with sorted rows.
+/// The simple undirected graph under an edge list, as a symmetric CSR. Rows hold each
+/// neighbour once, in edge order for short rows and sorted for long ones; the layout depends
+/// only on the edge list, never on the thread count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UndirectedGraph {
     offsets: Vec<usize>,
@@ -158,15 +162,14 @@ impl UndirectedGraph {
     pub fn from_edges(edges: &EdgeList) -> Self {
         let n = edges.num_nodes;
         let (src, dst) = (&edges.src[..], &edges.dst[..]);
-        let offsets = degree_offsets(n, src, dst);
-        let pairs = || {
-            src.iter()
-                .zip(dst)
+        let (offsets, mut neighbors) = group_pairs(n, src.len(), |range: Range<usize>| {
+            src[range.clone()]
+                .iter()
+                .zip(&dst[range])
                 .filter(|(s, d)| s != d)
                 .flat_map(|(&s, &d)| [(s, d), (d, s)])
-        };
-        let mut neighbors = scatter(&offsets, pairs);
-        let lengths = sort_and_dedup_rows(&offsets, &mut neighbors);
+        });
+        let lengths = dedup_rows(&offsets, &mut neighbors);
         let (offsets, neighbors) = compact(&offsets, neighbors, &lengths);
         UndirectedGraph { offsets, neighbors }
     }
@@ -190,40 +193,6 @@ impl UndirectedGraph {
         let v = v as usize;
         self.offsets[v + 1] - self.offsets[v]
     }
-}
-
-/// CSR offsets from the degrees (self-loops skipped), counted per chunk of edges in parallel.
-fn degree_offsets(n: usize, src: &[u32], dst: &[u32]) -> Vec<usize> {
-    let parts = if src.len() < 1 << 17 {
-        1
-    } else {
-        rayon::current_num_threads().max(1)
-    };
-    let chunk = src.len().div_ceil(parts).max(1);
-    let histograms: Vec<Vec<usize>> = src
-        .par_chunks(chunk)
-        .zip(dst.par_chunks(chunk))
-        .map(|(s, d)| {
-            let mut counts = vec![0usize; n + 1];
-            for (&a, &b) in s.iter().zip(d) {
-                if a != b {
-                    counts[a as usize + 1] += 1;
-                    counts[b as usize + 1] += 1;
-                }
-            }
-            counts
-        })
-        .collect();
-    let mut offsets = vec![0usize; n + 1];
-    for counts in &histograms {
-        for (total, &c) in offsets.iter_mut().zip(counts) {
-            *total += c;
-        }
-    }
-    for i in 0..n {
-        offsets[i + 1] += offsets[i];
-    }
-    offsets
 }
 
 /// Splits `data` (laid out by `offsets`) into contiguous node ranges of about equal size and
@@ -265,19 +234,31 @@ where
         .collect()
 }
 
-/// Sorts each row, moves its distinct values to the row's start and returns the new lengths.
-fn sort_and_dedup_rows(offsets: &[usize], neighbors: &mut [u32]) -> Vec<usize> {
+/// Moves each row's distinct values to the row's start and returns the new lengths. Short
+/// rows (most of them) are scanned pairwise, which costs less than sorting them; long rows
+/// are sorted first. Either way the result depends only on the row, not on the threads.
+fn dedup_rows(offsets: &[usize], neighbors: &mut [u32]) -> Vec<usize> {
+    const SHORT_ROW: usize = 24;
     let pieces = map_row_ranges(offsets, neighbors, |lo, hi, slice| {
         let base = offsets[lo];
         (lo..hi)
             .map(|v| {
                 let row = &mut slice[offsets[v] - base..offsets[v + 1] - base];
-                if !row.is_sorted() {
-                    row.sort_unstable();
+                if row.len() <= SHORT_ROW {
+                    let mut len = 0;
+                    for i in 0..row.len() {
+                        let u = row[i];
+                        if !row[..len].contains(&u) {
+                            row[len] = u;
+                            len += 1;
+                        }
+                    }
+                    return len;
                 }
+                row.sort_unstable();
                 let mut len = 0;
                 for i in 0..row.len() {
-                    if i == 0 || row[i] != row[len - 1] {
+                    if len == 0 || row[i] != row[len - 1] {
                         row[len] = row[i];
                         len += 1;
                     }
@@ -330,6 +311,14 @@ mod tests {
         assert_eq!(g.neighbors(3), &[1]);
         assert_eq!(g.neighbors(4), &[] as &[u32]);
         assert_eq!(g.num_edges(), 3);
+        let e = EdgeList::new(&[3u32, 1, 0, 1], &[1, 2, 1, 3], None).unwrap();
+        assert_eq!(UndirectedGraph::from_edges(&e).neighbors(1), &[3, 2, 0]);
+        // a long row with repeats is sorted and deduplicated
+        let hub: Vec<u32> = (0..100).map(|i| 1 + (i * 7) % 50).collect();
+        let e = EdgeList::new(&vec![0u32; 100], &hub, None).unwrap();
+        let g = UndirectedGraph::from_edges(&e);
+        assert_eq!(g.neighbors(0), &(1..51).collect::<Vec<u32>>()[..]);
+        assert_eq!(g.num_edges(), 50);
     }
 
     #[test]
