@@ -18,6 +18,14 @@ from ._core import (
 )
 from ._dag import Dag, as_dag
 from ._generators import LayeredGraph, layered_graph, planted_layered_dag, random_dag
+from ._iosched import (
+    IO_SCHEDULE_METHODS,
+    IoSchedule,
+    io_bounds,
+    io_cost,
+    io_efficient_network,
+    io_schedule,
+)
 from ._layering import LAYERING_METHODS, layering, layering_metrics, promote_layering
 from ._memory import MEMORY_MODELS, MEMORY_ORDER_METHODS, memory_order, peak_memory
 from ._order import (
@@ -54,4 +62,10 @@ __all__ = [
     "MEMORY_ORDER_METHODS",
     "memory_order",
     "peak_memory",
+    "IO_SCHEDULE_METHODS",
+    "IoSchedule",
+    "io_bounds",
+    "io_cost",
+    "io_efficient_network",
+    "io_schedule",
 ]

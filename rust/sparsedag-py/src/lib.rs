@@ -5,6 +5,7 @@ mod arrays;
 mod errors;
 mod graph;
 mod interrupt;
+mod iosched;
 mod layering;
 mod memory;
 mod order;
@@ -21,5 +22,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     order::register(m)?;
     threads::register(m)?;
     memory::register(m)?;
+    iosched::register(m)?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 pub mod cancel;
 pub mod error;
 pub mod graph;
+pub mod iosched;
 pub mod layering;
 pub mod memory;
 pub mod order;
