@@ -24,6 +24,7 @@ from ._iosched import (
     io_bounds,
     io_cost,
     io_efficient_network,
+    io_execute,
     io_schedule,
 )
 from ._layering import LAYERING_METHODS, layering, layering_metrics, promote_layering
@@ -67,5 +68,6 @@ __all__ = [
     "io_bounds",
     "io_cost",
     "io_efficient_network",
+    "io_execute",
     "io_schedule",
 ]

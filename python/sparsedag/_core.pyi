@@ -33,6 +33,7 @@ __all__ = [
     "io_bounds",
     "io_schedule",
     "io_efficient_network",
+    "io_execute",
 ]
 
 __version__: str
@@ -138,3 +139,11 @@ def io_schedule(
 def io_efficient_network(
     inputs: int, neurons: int, degree: int, fast_memory: int, seed: int = 0
 ) -> tuple[Dag, npt.NDArray[np.int64]]: ...
+def io_execute(
+    dag: Dag,
+    order: npt.NDArray[np.integer],
+    weights: npt.NDArray[np.float32],
+    inputs: npt.NDArray[np.float32],
+    input_ids: Optional[npt.NDArray[np.integer]] = None,
+    output_ids: Optional[npt.NDArray[np.integer]] = None,
+) -> npt.NDArray[np.float32]: ...

@@ -36,6 +36,7 @@ __all__ = [
     "io_bounds",
     "io_cost",
     "io_efficient_network",
+    "io_execute",
     "io_schedule",
 ]
 
@@ -213,3 +214,37 @@ def io_efficient_network(
     """
     core, order = _core.io_efficient_network(inputs, neurons, degree, fast_memory, seed)
     return Dag(core), order
+
+
+def io_execute(
+    net_or_dag: Any,
+    order: Any,
+    weights: Any,
+    X: Any,
+    *,
+    inputs: Any = None,
+    outputs: Any = None,
+) -> np.ndarray:
+    """Runs sparse inference in ``order`` (any topological order, e.g. ``io_schedule(...)
+    .order``), freeing each activation after its last use and reusing its slot.
+
+    ``weights``: one float per edge, in in-edge CSR order (edges sorted by target, then by
+    source). ``X``: ``(batch, number of inputs)``, inputs in ascending id order. Hidden
+    neurons apply ReLU, outputs are linear. Returns ``(batch, number of outputs)``, outputs in
+    ascending id order. Every order gives bit-identical results (each neuron sums its inputs
+    in source-id order); only the memory traffic differs.
+    """
+    dag, ins, outs = _network(net_or_dag, inputs, outputs)
+    x = np.asarray(X, dtype=np.float32)
+    if x.ndim != 2:
+        raise ValueError(f"X must be two-dimensional (batch, inputs), got shape {x.shape}")
+    order_array = np.ascontiguousarray(order)
+    if order_array.size == 0:
+        order_array = order_array.astype(np.int64)
+    w = np.ascontiguousarray(weights, dtype=np.float32)
+    if w.ndim != 1:
+        raise ValueError(f"weights must be one-dimensional, got shape {w.shape}")
+    if not np.all(np.isfinite(w)) or not np.all(np.isfinite(x)):
+        raise ValueError("weights and X must be finite (no NaN or Inf)")
+    y = _core.io_execute(dag._core, order_array, w, np.ascontiguousarray(x.T), ins, outs)
+    return np.ascontiguousarray(y.T)

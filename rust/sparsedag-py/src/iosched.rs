@@ -1,11 +1,15 @@
 //! I/O-aware scheduling of sparse inference: simulator, bounds, schedules, generator.
 
-use numpy::{IntoPyArray, PyArray1};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    PyUntypedArrayMethods,
+};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sparsedag::iosched::{
-    io_bounds as bounds_of, io_cost as cost_of, io_efficient_network as efficient,
-    io_schedule as schedule_of, Method, Network,
+    execute as execute_in_order, io_bounds as bounds_of, io_cost as cost_of,
+    io_efficient_network as efficient, io_schedule as schedule_of, Method, Network,
 };
 
 use crate::arrays::{node_values, to_int64_array};
@@ -140,10 +144,41 @@ fn io_efficient_network<'py>(
     Ok((PyDag::new(dag), to_int64_array(py, order)))
 }
 
+/// Runs inference in `order`; `inputs` is (number of inputs, batch), neuron-major float32.
+#[pyfunction]
+#[pyo3(signature = (dag, order, weights, inputs, input_ids=None, output_ids=None))]
+fn io_execute<'py>(
+    py: Python<'py>,
+    dag: &PyDag,
+    order: &Bound<'py, PyAny>,
+    weights: PyReadonlyArray1<'py, f32>,
+    inputs: PyReadonlyArray2<'py, f32>,
+    input_ids: Option<&Bound<'py, PyAny>>,
+    output_ids: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let order = node_values(order, "order")?;
+    let (ins, outs) = (ids(input_ids, "inputs")?, ids(output_ids, "outputs")?);
+    let net = Network::new(&dag.inner, ins.as_deref(), outs.as_deref()).into_py_result()?;
+    if !inputs.is_c_contiguous() || !weights.is_c_contiguous() {
+        return Err(PyValueError::new_err(
+            "weights and inputs must be C-contiguous float32 arrays",
+        ));
+    }
+    let batch = inputs.shape()[1];
+    let (weights, values) = (weights.as_slice()?, inputs.as_slice()?);
+    let outputs = net.is_output.iter().filter(|&&o| o).count();
+    let result = run_interruptible(py, |cancel| {
+        execute_in_order(&net, &order, weights, values, batch, cancel)
+    })?;
+    let array = result.into_pyarray(py);
+    array.reshape([outputs, batch])
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io_cost, m)?)?;
     m.add_function(wrap_pyfunction!(io_bounds, m)?)?;
     m.add_function(wrap_pyfunction!(io_schedule, m)?)?;
     m.add_function(wrap_pyfunction!(io_efficient_network, m)?)?;
+    m.add_function(wrap_pyfunction!(io_execute, m)?)?;
     Ok(())
 }
