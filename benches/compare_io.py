@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--memories", type=int, nargs="+", default=[64, 1024, 65536])
     parser.add_argument("--width", type=int, default=1000, help="layer width of the layered nets")
     parser.add_argument("--kinds", nargs="+", default=["layered", "random"])
-    parser.add_argument("--steps", type=int, default=100_000, help="annealing moves")
+    parser.add_argument("--steps", type=int, default=20_000, help="annealing moves")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     print(

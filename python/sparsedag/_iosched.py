@@ -167,8 +167,9 @@ def io_schedule(
     depth-first, consumer first (each output's cone in post-order). ``anneal``: simulated
     annealing over the order (``steps`` moves, default ``min(20 N, 2,000,000)``; seeded by
     ``seed``) from the best of the three, with incremental updates of a local proxy (the
-    capped reuse distance, see ``docs/io_model.md``) and exact evaluations at ``checkpoints`` points; it returns the best checkpoint,
-    so it is never worse than its start.
+    capped reuse distance, see ``docs/io_model.md``) and exact evaluations at
+    ``checkpoints`` points; it returns the best checkpoint, so it is never worse than its
+    start.
 
     Returns an :class:`IoSchedule` (order, I/O count, both bounds, start method, trace).
     """
