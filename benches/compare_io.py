@@ -11,8 +11,9 @@ outputs), random-DAG networks (sd.random_dag with degree x n edges; sources are 
 inputs, sinks the outputs) and, as the attainable best case, networks of maximal I/O efficiency
 built for each M (sd.io_efficient_network with 64 inputs; their generation order meets the lower
 bound, but the schedulers are not told it). Per (network, M) it prints the I/O (loads +
-stores, furthest-next-use eviction, weights not counted) of the layer / greedy / two_approx / anneal schedules,
-each divided by the lower bound of sd.io_bounds, the layer/anneal ratio, and the annealing time.
+stores, furthest-next-use eviction, weights not counted) of the layer / greedy / two_approx /
+anneal schedules, each divided by the lower bound of sd.io_bounds, the layer/anneal ratio, and
+the annealing time.
 """
 
 from __future__ import annotations
