@@ -31,6 +31,15 @@ from ._core import (
 )
 from ._dag import Dag, as_dag
 from ._generators import LayeredGraph, layered_graph, planted_layered_dag, random_dag
+from ._iosched import (
+    IO_SCHEDULE_METHODS,
+    IoSchedule,
+    io_bounds,
+    io_cost,
+    io_efficient_network,
+    io_execute,
+    io_schedule,
+)
 from ._layering import LAYERING_METHODS, layering, layering_metrics, promote_layering
 from ._memory import MEMORY_MODELS, MEMORY_ORDER_METHODS, memory_order, peak_memory
 from ._order import (
@@ -78,4 +87,11 @@ __all__ = [
     "MEMORY_ORDER_METHODS",
     "memory_order",
     "peak_memory",
+    "IO_SCHEDULE_METHODS",
+    "IoSchedule",
+    "io_bounds",
+    "io_cost",
+    "io_efficient_network",
+    "io_execute",
+    "io_schedule",
 ]

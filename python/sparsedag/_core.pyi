@@ -1,5 +1,5 @@
 # Hand-written stubs of the Rust extension module; checked against it by mypy.stubtest.
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +32,11 @@ __all__ = [
     "peak_memory",
     "memory_order",
     "memory_order_methods",
+    "io_cost",
+    "io_bounds",
+    "io_schedule",
+    "io_efficient_network",
+    "io_execute",
 ]
 
 __version__: str
@@ -133,3 +138,41 @@ def memory_order(
     max_states: int = 2000000,
 ) -> npt.NDArray[np.int64]: ...
 def memory_order_methods() -> list[str]: ...
+def io_cost(
+    dag: Dag,
+    order: npt.NDArray[np.integer],
+    fast_memory: int,
+    inputs: Optional[npt.NDArray[np.integer]] = None,
+    outputs: Optional[npt.NDArray[np.integer]] = None,
+    count_weights: bool = False,
+    trace: bool = False,
+) -> dict[str, Any]: ...
+def io_bounds(
+    dag: Dag,
+    fast_memory: int,
+    inputs: Optional[npt.NDArray[np.integer]] = None,
+    outputs: Optional[npt.NDArray[np.integer]] = None,
+    count_weights: bool = False,
+) -> dict[str, int]: ...
+def io_schedule(
+    dag: Dag,
+    fast_memory: int,
+    method: str = "anneal",
+    steps: int = 0,
+    seed: int = 0,
+    inputs: Optional[npt.NDArray[np.integer]] = None,
+    outputs: Optional[npt.NDArray[np.integer]] = None,
+    count_weights: bool = False,
+    checkpoints: int = 16,
+) -> dict[str, Any]: ...
+def io_efficient_network(
+    inputs: int, neurons: int, degree: int, fast_memory: int, seed: int = 0
+) -> tuple[Dag, npt.NDArray[np.int64]]: ...
+def io_execute(
+    dag: Dag,
+    order: npt.NDArray[np.integer],
+    weights: npt.NDArray[np.float32],
+    inputs: npt.NDArray[np.float32],
+    input_ids: Optional[npt.NDArray[np.integer]] = None,
+    output_ids: Optional[npt.NDArray[np.integer]] = None,
+) -> npt.NDArray[np.float32]: ...

@@ -6,6 +6,7 @@ mod coarsen;
 mod errors;
 mod graph;
 mod interrupt;
+mod iosched;
 mod layering;
 mod memory;
 mod order;
@@ -23,5 +24,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     threads::register(m)?;
     coarsen::register(m)?;
     memory::register(m)?;
+    iosched::register(m)?;
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod cancel;
 pub mod coarsen;
 pub mod error;
 pub mod graph;
+pub mod iosched;
 pub mod layering;
 pub mod memory;
 pub mod nn;
