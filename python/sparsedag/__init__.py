@@ -6,6 +6,7 @@ scipy.sparse and networkx interop and friendly errors.
 
 from __future__ import annotations
 
+from . import datasets, sparse
 from ._core import (
     CycleError,
     DuplicateEdgeError,
@@ -49,4 +50,6 @@ __all__ = [
     "set_num_threads",
     "topological_generations",
     "topological_order",
+    "datasets",
+    "sparse",
 ]

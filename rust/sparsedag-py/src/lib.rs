@@ -7,6 +7,7 @@ mod graph;
 mod interrupt;
 mod layering;
 mod order;
+mod sparse;
 mod threads;
 
 use pyo3::prelude::*;
@@ -19,5 +20,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     layering::register(m)?;
     order::register(m)?;
     threads::register(m)?;
+    sparse::register(m)?;
     Ok(())
 }
