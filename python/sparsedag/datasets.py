@@ -129,11 +129,12 @@ def make_madelon_like(
     if flip_y > 0.0:
         flipped = rng.random(n_samples) < flip_y
         y[flipped] = rng.integers(0, n_classes, size=int(flipped.sum()))
+    X = X.astype(dtype, copy=False)
     if shuffle:
         rows = rng.permutation(n_samples)
         cols = rng.permutation(n_features)
-        X, y = X[rows][:, cols], y[rows]
-    return np.ascontiguousarray(X, dtype=dtype), y
+        X, y = X.take(rows, axis=0).take(cols, axis=1), y[rows]
+    return np.ascontiguousarray(X), y
 
 
 def load_digits() -> tuple[np.ndarray, np.ndarray]:
