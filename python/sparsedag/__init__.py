@@ -19,6 +19,7 @@ from ._coarsen import (
     pool,
     take,
 )
+from . import datasets, sparse
 from ._core import (
     CycleError,
     DuplicateEdgeError,
@@ -94,4 +95,6 @@ __all__ = [
     "io_efficient_network",
     "io_execute",
     "io_schedule",
+    "datasets",
+    "sparse",
 ]

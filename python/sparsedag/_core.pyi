@@ -37,6 +37,15 @@ __all__ = [
     "io_schedule",
     "io_efficient_network",
     "io_execute",
+    "erdos_renyi_probability",
+    "erdos_renyi_layer",
+    "evolve_layer",
+    "importance_prune",
+    "percentile_linear",
+    "all_relu_slope",
+    "all_relu",
+    "all_relu_derivative",
+    "sparse_inits",
 ]
 
 __version__: str
@@ -176,3 +185,59 @@ def io_execute(
     input_ids: Optional[npt.NDArray[np.integer]] = None,
     output_ids: Optional[npt.NDArray[np.integer]] = None,
 ) -> npt.NDArray[np.float32]: ...
+
+# sparse training building blocks (sparse.rs)
+def erdos_renyi_probability(n_in: int, n_out: int, epsilon: float) -> float: ...
+def erdos_renyi_layer(
+    n_in: int, n_out: int, epsilon: float = 20.0, init: str = "he_uniform", seed: int = 0
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32], npt.NDArray[np.float32]
+]: ...
+def evolve_layer(
+    n_in: int,
+    n_out: int,
+    offsets: npt.NDArray[np.int64],
+    indices: npt.NDArray[np.int32],
+    weights: npt.NDArray[np.float32],
+    momentum: npt.NDArray[np.float32],
+    zeta: float = 0.3,
+    seed: int = 0,
+    init: str = "he_uniform",
+    input_alive: Optional[npt.NDArray[np.bool_]] = None,
+    output_alive: Optional[npt.NDArray[np.bool_]] = None,
+) -> dict[str, int]: ...
+def importance_prune(
+    layers: list[
+        tuple[
+            int,
+            int,
+            npt.NDArray[np.int64],
+            npt.NDArray[np.int32],
+            npt.NDArray[np.float32],
+            npt.NDArray[np.float32],
+        ]
+    ],
+    percentile: float,
+) -> tuple[
+    list[
+        tuple[
+            npt.NDArray[np.int64],
+            npt.NDArray[np.int32],
+            npt.NDArray[np.float32],
+            npt.NDArray[np.float32],
+        ]
+    ],
+    list[npt.NDArray[np.int64]],
+    list[npt.NDArray[np.float64]],
+    list[Optional[float]],
+    int,
+]: ...
+def percentile_linear(values: npt.NDArray[np.float64], q: float) -> float: ...
+def all_relu_slope(layer: int, alpha: float) -> float: ...
+def all_relu(
+    z: npt.NDArray[np.float32], layer: int, alpha: float = 0.6
+) -> npt.NDArray[np.float32]: ...
+def all_relu_derivative(
+    z: npt.NDArray[np.float32], layer: int, alpha: float = 0.6
+) -> npt.NDArray[np.float32]: ...
+def sparse_inits() -> list[str]: ...

@@ -10,6 +10,7 @@ mod iosched;
 mod layering;
 mod memory;
 mod order;
+mod sparse;
 mod threads;
 
 use pyo3::prelude::*;
@@ -25,5 +26,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     coarsen::register(m)?;
     memory::register(m)?;
     iosched::register(m)?;
+    sparse::register(m)?;
     Ok(())
 }

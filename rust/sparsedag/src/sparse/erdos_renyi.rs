@@ -129,8 +129,10 @@ fn sample_row(n_in: usize, p: f64, rng: &mut Rng, out: &mut Vec<u32>) {
     let mut next = 0usize;
     while next < n_in {
         let v = 1.0 - rng.next_f64();
-        let gap = (v.ln() / ln_q).floor();
-        if gap >= (n_in - next) as f64 {
+        // The ratio is >= 0, so truncation is the floor (and `as` saturates huge gaps);
+        // f64::floor would be a libm call on baseline x86-64.
+        let gap = (v.ln() / ln_q) as u64;
+        if gap >= (n_in - next) as u64 {
             break;
         }
         next += gap as usize;

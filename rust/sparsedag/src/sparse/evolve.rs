@@ -117,33 +117,37 @@ fn check_mask(mask: Option<&[bool]>, expected: usize, name: &str) -> Result<()> 
 
 /// The removal flag of every connection, and the counts per sign.
 pub(crate) fn choose_removals(weights: &[f32], zeta: f64) -> (Vec<bool>, EvolveStats) {
-    let positives: Vec<f32> = weights.iter().copied().filter(|&w| w > 0.0).collect();
-    let magnitudes: Vec<f32> = weights.iter().filter(|&&w| w < 0.0).map(|&w| -w).collect();
-    let k_pos = (zeta * positives.len() as f64).floor() as usize;
-    let k_neg = (zeta * magnitudes.len() as f64).floor() as usize;
+    // Signs are random, so the loops below avoid data-dependent branches: every value is
+    // written and the cursor advances by the comparison.
+    let n = weights.len();
+    let (mut positives, mut magnitudes) = (vec![0.0f32; n], vec![0.0f32; n]);
+    let (mut n_pos, mut n_neg) = (0usize, 0usize);
+    for &w in weights {
+        positives[n_pos] = w;
+        magnitudes[n_neg] = -w;
+        n_pos += (w > 0.0) as usize;
+        n_neg += (w < 0.0) as usize;
+    }
+    positives.truncate(n_pos);
+    magnitudes.truncate(n_neg);
+    let k_pos = (zeta * n_pos as f64).floor() as usize;
+    let k_neg = (zeta * n_neg as f64).floor() as usize;
     let mut pos_cut = Cut::smallest(positives, k_pos);
     let mut neg_cut = Cut::smallest(magnitudes, k_neg);
     let mut stats = EvolveStats::default();
-    let flags = weights
-        .iter()
-        .map(|&w| {
-            let remove = if w > 0.0 {
-                pos_cut.take(w)
-            } else if w < 0.0 {
-                neg_cut.take(-w)
-            } else {
-                true
-            };
-            if remove {
-                match w.partial_cmp(&0.0) {
-                    Some(std::cmp::Ordering::Greater) => stats.removed_positive += 1,
-                    Some(std::cmp::Ordering::Less) => stats.removed_negative += 1,
-                    _ => stats.removed_zero += 1,
-                }
-            }
-            remove
-        })
-        .collect();
+    let mut flags = vec![false; n];
+    for (flag, &w) in flags.iter_mut().zip(weights) {
+        let (is_pos, is_neg) = (w > 0.0, w < 0.0);
+        let below = (is_pos & (w < pos_cut.threshold)) | (is_neg & (-w < neg_cut.threshold));
+        let remove = below
+            | (!is_pos & !is_neg)
+            | (is_pos && w == pos_cut.threshold && pos_cut.take_equal())
+            | (is_neg && -w == neg_cut.threshold && neg_cut.take_equal());
+        *flag = remove;
+        stats.removed_positive += (remove & is_pos) as usize;
+        stats.removed_negative += (remove & is_neg) as usize;
+        stats.removed_zero += (!is_pos & !is_neg) as usize;
+    }
     (flags, stats)
 }
 
@@ -157,6 +161,7 @@ struct Cut {
 impl Cut {
     fn smallest(mut values: Vec<f32>, k: usize) -> Cut {
         if k == 0 {
+            // No value is below 0 or equal to it: nothing is removed.
             return Cut {
                 threshold: 0.0,
                 equal_quota: 0,
@@ -170,11 +175,9 @@ impl Cut {
         }
     }
 
-    /// Whether the next value (in CSR order) is removed.
-    fn take(&mut self, value: f32) -> bool {
-        if value < self.threshold {
-            true
-        } else if value == self.threshold && self.equal_quota > 0 {
+    /// Whether the next value equal to the threshold (in CSR order) is removed.
+    fn take_equal(&mut self) -> bool {
+        if self.equal_quota > 0 {
             self.equal_quota -= 1;
             true
         } else {
@@ -210,13 +213,12 @@ fn rebuild(layer: &mut LayerMut<'_>, removed: &[bool], grown: &Grown, new_weight
     let mut kept_offsets = vec![0usize; n_out + 1];
     let mut write = 0usize;
     for j in 0..n_out {
+        // Branch-free: always copy, advance only past survivors (write <= read).
         for read in layer.row(j) {
-            if !removed[read] {
-                layer.indices[write] = layer.indices[read];
-                layer.weights[write] = layer.weights[read];
-                layer.momentum[write] = layer.momentum[read];
-                write += 1;
-            }
+            layer.indices[write] = layer.indices[read];
+            layer.weights[write] = layer.weights[read];
+            layer.momentum[write] = layer.momentum[read];
+            write += !removed[read] as usize;
         }
         kept_offsets[j + 1] = write;
     }

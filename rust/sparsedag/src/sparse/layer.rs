@@ -140,14 +140,17 @@ pub fn check(
             offsets[n_out]
         ));
     }
+    // Monotone offsets ending at nnz keep every row slice below in bounds.
+    if let Some(j) = offsets.windows(2).position(|w| w[1] < w[0]) {
+        return invalid(format!(
+            "offsets must not decrease: offsets[{j}] = {} > offsets[{}] = {}",
+            offsets[j],
+            j + 1,
+            offsets[j + 1]
+        ));
+    }
     for j in 0..n_out {
         let (start, end) = (offsets[j], offsets[j + 1]);
-        if end < start {
-            return invalid(format!(
-                "offsets must not decrease: offsets[{j}] = {start} > offsets[{}] = {end}",
-                j + 1
-            ));
-        }
         let row = &indices[start as usize..end as usize];
         for (k, &i) in row.iter().enumerate() {
             if i as usize >= n_in {
@@ -234,8 +237,12 @@ mod tests {
         l.weights[0] = f32::NAN;
         assert!(l.check().unwrap_err().to_string().contains("not finite"));
         let mut l = tiny();
-        l.offsets = vec![0, 3, 2];
-        assert!(l.check().is_err());
+        l.offsets = vec![0, 4, 3];
+        assert!(l
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("must not decrease"));
         let mut l = tiny();
         l.momentum.pop();
         assert!(l.check().is_err());

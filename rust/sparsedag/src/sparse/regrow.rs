@@ -56,6 +56,10 @@ impl Region {
         self.col_alive.as_ref().is_none_or(|m| m[c as usize])
     }
 
+    fn is_everything(&self) -> bool {
+        self.rows.len() == self.n_out && self.cols.len() == self.n_in
+    }
+
     fn cells(&self) -> u64 {
         self.rows.len() as u64 * self.cols.len() as u64
     }
@@ -77,15 +81,20 @@ pub(crate) fn choose_positions(
             cols: Vec::new(),
         });
     }
-    let occupied: u64 = region
-        .rows
-        .iter()
-        .map(|&r| {
-            let row = offsets[r as usize] as usize..offsets[r as usize + 1] as usize;
-            row.filter(|&p| !removed[p] && region.col_is_live(indices[p]))
-                .count() as u64
-        })
-        .sum();
+    let kept = (indices.len() - removed.iter().filter(|&&r| r).count()) as u64;
+    let occupied: u64 = if region.is_everything() {
+        kept
+    } else {
+        region
+            .rows
+            .iter()
+            .map(|&r| {
+                let row = offsets[r as usize] as usize..offsets[r as usize + 1] as usize;
+                row.filter(|&p| !removed[p] && region.col_is_live(indices[p]))
+                    .count() as u64
+            })
+            .sum()
+    };
     let cells = region.cells();
     let empty = cells - occupied;
     if empty < k as u64 {
