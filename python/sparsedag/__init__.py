@@ -19,12 +19,14 @@ from ._core import (
 from ._dag import Dag, as_dag
 from ._generators import LayeredGraph, layered_graph, planted_layered_dag, random_dag
 from ._layering import LAYERING_METHODS, layering, layering_metrics, promote_layering
+from ._net import ACTIVATIONS, INITS, DagNet, load
 from ._order import (
     ORDER_METHODS,
     is_topological_order,
     topological_generations,
     topological_order,
 )
+from ._parallel_mlps import ParallelMLPs
 
 __all__ = [
     "LAYERING_METHODS",
@@ -49,4 +51,9 @@ __all__ = [
     "set_num_threads",
     "topological_generations",
     "topological_order",
+    "ACTIVATIONS",
+    "INITS",
+    "DagNet",
+    "ParallelMLPs",
+    "load",
 ]

@@ -6,6 +6,7 @@ mod errors;
 mod graph;
 mod interrupt;
 mod layering;
+mod nn;
 mod order;
 mod threads;
 
@@ -19,5 +20,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     layering::register(m)?;
     order::register(m)?;
     threads::register(m)?;
+    nn::register(m)?;
     Ok(())
 }
