@@ -75,10 +75,15 @@ class _Progress:
         self.enabled = enabled
         self.epochs = epochs
         self.start = time.perf_counter()
+        self.last = 0.0
 
     def update(self, epoch: int, done: int, total: int, loss: float) -> None:
         if not self.enabled:
             return
+        now = time.perf_counter()
+        if done < total and now - self.last < 0.1:
+            return  # at most ten redraws a second
+        self.last = now
         width = 24
         filled = int(width * done / max(total, 1))
         bar = "#" * filled + "." * (width - filled)
@@ -507,14 +512,14 @@ class DagNet:
                 bar.abort()
                 raise
             self._epochs_done += 1
-            record: dict[str, Any] = {"loss": list(loss_sum / seen)}
+            record: dict[str, Any] = {"loss": (loss_sum / seen).tolist()}
             if loss == "cross_entropy":
-                record["accuracy"] = list(correct / seen)
+                record["accuracy"] = (correct / seen).tolist()
             if val is not None:
                 sums, hits, count = self._core.evaluate(val[0], val[1], loss, groups)
-                record["val_loss"] = list(np.asarray(sums) / count)
+                record["val_loss"] = (np.asarray(sums) / count).tolist()
                 if loss == "cross_entropy":
-                    record["val_accuracy"] = list(np.asarray(hits) / count)
+                    record["val_accuracy"] = (np.asarray(hits) / count).tolist()
             record["time"] = time.perf_counter() - started
             for k, v in record.items():
                 history.setdefault(k, []).append(v)
