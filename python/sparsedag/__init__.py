@@ -43,12 +43,14 @@ from ._iosched import (
 )
 from ._layering import LAYERING_METHODS, layering, layering_metrics, promote_layering
 from ._memory import MEMORY_MODELS, MEMORY_ORDER_METHODS, memory_order, peak_memory
+from ._net import ACTIVATIONS, INITS, DagNet, load
 from ._order import (
     ORDER_METHODS,
     is_topological_order,
     topological_generations,
     topological_order,
 )
+from ._parallel_mlps import ParallelMLPs
 
 __all__ = [
     "LAYERING_METHODS",
@@ -97,4 +99,9 @@ __all__ = [
     "io_schedule",
     "datasets",
     "sparse",
+    "ACTIVATIONS",
+    "INITS",
+    "DagNet",
+    "ParallelMLPs",
+    "load",
 ]

@@ -46,6 +46,10 @@ __all__ = [
     "all_relu",
     "all_relu_derivative",
     "sparse_inits",
+    "DagNetCore",
+    "simd_levels",
+    "activation_names",
+    "shuffle_order",
 ]
 
 __version__: str
@@ -241,3 +245,76 @@ def all_relu_derivative(
     z: npt.NDArray[np.float32], layer: int, alpha: float = 0.6
 ) -> npt.NDArray[np.float32]: ...
 def sparse_inits() -> list[str]: ...
+
+@final
+class DagNetCore:
+    def __new__(
+        cls,
+        dag: Dag,
+        inputs: npt.NDArray[np.integer],
+        outputs: npt.NDArray[np.integer],
+        layers: npt.NDArray[np.integer],
+        activations: npt.NDArray[np.integer],
+        all_relu_alpha: float = 0.6,
+        init: str = "kaiming_uniform",
+        seed: int = 0,
+        bias: bool = True,
+    ) -> DagNetCore: ...
+    @property
+    def num_nodes(self) -> int: ...
+    @property
+    def num_edges(self) -> int: ...
+    @property
+    def num_inputs(self) -> int: ...
+    @property
+    def num_outputs(self) -> int: ...
+    @property
+    def num_layers(self) -> int: ...
+    @property
+    def simd_level(self) -> str: ...
+    def layer_sizes(self) -> npt.NDArray[np.int64]: ...
+    def execution_order(self) -> npt.NDArray[np.int64]: ...
+    def weights(self) -> npt.NDArray[np.float32]: ...
+    def set_weights(self, weights: npt.NDArray[np.float32]) -> None: ...
+    def biases(self) -> npt.NDArray[np.float32]: ...
+    def set_biases(self, biases: npt.NDArray[np.float32]) -> None: ...
+    def predict(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
+    def train(
+        self,
+        x: npt.NDArray[np.float32],
+        y: npt.NDArray[np.float32] | npt.NDArray[np.int64],
+        order: npt.NDArray[np.integer],
+        first_batch: int,
+        num_batches: int,
+        batch_size: int,
+        loss: str = "mse",
+        optimizer: str = "sgd",
+        lr: float = 0.01,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+        dropout: float = 0.0,
+        seed: int = 0,
+        groups: int = 1,
+    ) -> tuple[list[float], list[int], int]: ...
+    def evaluate(
+        self,
+        x: npt.NDArray[np.float32],
+        y: npt.NDArray[np.float32] | npt.NDArray[np.int64],
+        loss: str = "mse",
+        groups: int = 1,
+    ) -> tuple[list[float], list[int], int]: ...
+    def gradients(
+        self,
+        x: npt.NDArray[np.float32],
+        y: npt.NDArray[np.float32] | npt.NDArray[np.int64],
+        loss: str = "mse",
+        groups: int = 1,
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]: ...
+    def reset_optimizer(self) -> None: ...
+    def set_simd_level(self, level: str) -> None: ...
+    @staticmethod
+    def bytes_per_connection(optimizer: str) -> int: ...
+
+def simd_levels() -> list[str]: ...
+def activation_names() -> list[str]: ...
+def shuffle_order(rows: int, seed: int, epoch: int) -> npt.NDArray[np.int64]: ...

@@ -9,6 +9,7 @@ mod interrupt;
 mod iosched;
 mod layering;
 mod memory;
+mod nn;
 mod order;
 mod sparse;
 mod threads;
@@ -27,5 +28,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     memory::register(m)?;
     iosched::register(m)?;
     sparse::register(m)?;
+    nn::register(m)?;
     Ok(())
 }

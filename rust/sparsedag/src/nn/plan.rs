@@ -195,18 +195,27 @@ impl Plan {
     /// source node id, then target node id: the order of `Dag::edges`). Computed on demand, so
     /// that the plan keeps nothing per connection beyond the source index.
     pub fn user_edge_order(&self) -> Vec<u32> {
-        let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(self.num_edges());
-        for j in 0..self.num_nodes() {
-            let target = self.node_of[j] as u64;
-            for p in self.in_range(j) {
-                let source = self.node_of[self.in_sources[p] as usize] as u64;
-                keyed.push(((source << 32) | target, p as u32));
-            }
+        // Two stable counting sorts (radix sort on the node ids): by target, then by source.
+        let n = self.num_nodes();
+        let m = self.num_edges();
+        let mut by_target = Vec::with_capacity(m);
+        for v in 0..n {
+            let j = self.internal_of[v] as usize;
+            by_target.extend(self.in_range(j).map(|p| p as u32));
         }
-        keyed.sort_unstable();
-        let mut rank = vec![0u32; keyed.len()];
-        for (r, &(_, p)) in keyed.iter().enumerate() {
-            rank[p as usize] = r as u32;
+        let source_of = |p: u32| self.node_of[self.in_sources[p as usize] as usize] as usize;
+        let mut start = vec![0u32; n + 1];
+        for &p in &by_target {
+            start[source_of(p) + 1] += 1;
+        }
+        for v in 0..n {
+            start[v + 1] += start[v];
+        }
+        let mut rank = vec![0u32; m];
+        for &p in &by_target {
+            let slot = &mut start[source_of(p)];
+            rank[p as usize] = *slot;
+            *slot += 1;
         }
         rank
     }

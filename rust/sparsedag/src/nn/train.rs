@@ -83,6 +83,10 @@ impl Model {
         self.simd = simd;
     }
 
+    pub fn simd_name(&self) -> &'static str {
+        self.simd.level().name()
+    }
+
     pub fn net(&self) -> &Net {
         &self.net
     }
