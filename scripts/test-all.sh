@@ -16,8 +16,6 @@ fi
 python -m pip install -q --upgrade pip
 python -m pip install -q "maturin>=1.7,<2" numpy scipy networkx "hypothesis>=6.100" pytest ruff mypy \
     auditwheel scikit-learn
-python -m pip install -q "maturin>=1.7,<2" numpy scipy networkx "hypothesis>=6.100" pytest ruff mypy scikit-learn \
-    auditwheel
 
 step "rust formatting and lints"
 cargo fmt --all -- --check
