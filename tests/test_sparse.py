@@ -413,6 +413,34 @@ def test_importance_pruning_rejects_bad_input():
         sd.sparse.importance_prune([layers[0], "layer"], 20)  # type: ignore[list-item]
 
 
+# ---------------------------------------------------------------- pruning to a count
+
+
+@settings(max_examples=100, deadline=None)
+@given(small_layers(), st.integers(0, 70))
+def test_pruning_to_a_count_keeps_the_largest_magnitudes(layer, count):
+    w = np.abs(layer.weights.astype(np.float64))
+    positions = np.arange(w.size)
+    order = np.lexsort((positions, w))  # by |w|, ties by CSR position
+    drop = max(w.size - count, 0)
+    keep = np.ones(w.size, dtype=bool)
+    keep[order[:drop]] = False
+    pruned = sd.sparse.prune_to_count(layer, count)
+    assert_valid(pruned)
+    assert pruned.nnz == min(count, layer.nnz)
+    assert connections(pruned) == [c for c, k in zip(connections(layer), keep) if k]
+
+
+def test_pruning_to_a_count_rejects_bad_input():
+    layer = sd.sparse.erdos_renyi_layer(10, 10, 2, seed=1)
+    with pytest.raises(ValueError, match="count"):
+        sd.sparse.prune_to_count(layer, -1)
+    with pytest.raises(ValueError, match="not finite"):
+        sd.sparse.prune_to_count(layer._replace(weights=layer.weights * np.nan), 3)
+    with pytest.raises(ValueError, match="not sorted"):
+        sd.sparse.prune_to_count(layer._replace(indices=layer.indices[::-1].copy()), 3)
+
+
 # ---------------------------------------------------------------- All-ReLU
 
 

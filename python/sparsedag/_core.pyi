@@ -35,6 +35,7 @@ __all__ = [
     "all_relu",
     "all_relu_derivative",
     "sparse_inits",
+    "prune_to_count",
 ]
 
 __version__: str
@@ -149,3 +150,22 @@ def all_relu_derivative(
     z: npt.NDArray[np.float32], layer: int, alpha: float = 0.6
 ) -> npt.NDArray[np.float32]: ...
 def sparse_inits() -> list[str]: ...
+def prune_to_count(
+    layer: tuple[
+        int,
+        int,
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int32],
+        npt.NDArray[np.float32],
+        npt.NDArray[np.float32],
+    ],
+    target: int,
+) -> tuple[
+    tuple[
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int32],
+        npt.NDArray[np.float32],
+        npt.NDArray[np.float32],
+    ],
+    int,
+]: ...
