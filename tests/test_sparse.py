@@ -489,3 +489,25 @@ def test_all_relu_rejects_bad_input():
         sd.sparse.all_relu(z, 0, alpha=float("inf"))
     with pytest.raises(ValueError, match="layer"):
         sd.sparse.all_relu(z, -1)
+
+
+def test_pruned_neurons_stay_dead_through_evolution_with_alive_masks():
+    sizes = [50, 200, 200, 10]
+    layers = [
+        sd.sparse.erdos_renyi_layer(a, b, 5, seed=s)
+        for s, (a, b) in enumerate(zip(sizes, sizes[1:]))
+    ]
+    result = sd.sparse.importance_prune(layers, 30)
+    alive = [np.ones(n, dtype=bool) for n in sizes]
+    for h, removed in enumerate(result.removed):
+        alive[h + 1][removed] = False
+    for step in range(3):
+        for k, layer in enumerate(result.layers):
+            nnz = layer.nnz
+            sd.sparse.evolve_layer(
+                layer, 0.3, seed=10 * step + k, input_alive=alive[k], output_alive=alive[k + 1]
+            )
+            assert_valid(layer)
+            assert layer.nnz == nnz
+            rows = np.repeat(np.arange(layer.n_out), layer.fan_in)
+            assert alive[k + 1][rows].all() and alive[k][layer.indices].all()
