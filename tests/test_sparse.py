@@ -413,6 +413,34 @@ def test_importance_pruning_rejects_bad_input():
         sd.sparse.importance_prune([layers[0], "layer"], 20)  # type: ignore[list-item]
 
 
+# ---------------------------------------------------------------- pruning to a count
+
+
+@settings(max_examples=100, deadline=None)
+@given(small_layers(), st.integers(0, 70))
+def test_pruning_to_a_count_keeps_the_largest_magnitudes(layer, count):
+    w = np.abs(layer.weights.astype(np.float64))
+    positions = np.arange(w.size)
+    order = np.lexsort((positions, w))  # by |w|, ties by CSR position
+    drop = max(w.size - count, 0)
+    keep = np.ones(w.size, dtype=bool)
+    keep[order[:drop]] = False
+    pruned = sd.sparse.prune_to_count(layer, count)
+    assert_valid(pruned)
+    assert pruned.nnz == min(count, layer.nnz)
+    assert connections(pruned) == [c for c, k in zip(connections(layer), keep) if k]
+
+
+def test_pruning_to_a_count_rejects_bad_input():
+    layer = sd.sparse.erdos_renyi_layer(10, 10, 2, seed=1)
+    with pytest.raises(ValueError, match="count"):
+        sd.sparse.prune_to_count(layer, -1)
+    with pytest.raises(ValueError, match="not finite"):
+        sd.sparse.prune_to_count(layer._replace(weights=layer.weights * np.nan), 3)
+    with pytest.raises(ValueError, match="not sorted"):
+        sd.sparse.prune_to_count(layer._replace(indices=layer.indices[::-1].copy()), 3)
+
+
 # ---------------------------------------------------------------- All-ReLU
 
 
@@ -461,3 +489,25 @@ def test_all_relu_rejects_bad_input():
         sd.sparse.all_relu(z, 0, alpha=float("inf"))
     with pytest.raises(ValueError, match="layer"):
         sd.sparse.all_relu(z, -1)
+
+
+def test_pruned_neurons_stay_dead_through_evolution_with_alive_masks():
+    sizes = [50, 200, 200, 10]
+    layers = [
+        sd.sparse.erdos_renyi_layer(a, b, 5, seed=s)
+        for s, (a, b) in enumerate(zip(sizes, sizes[1:]))
+    ]
+    result = sd.sparse.importance_prune(layers, 30)
+    alive = [np.ones(n, dtype=bool) for n in sizes]
+    for h, removed in enumerate(result.removed):
+        alive[h + 1][removed] = False
+    for step in range(3):
+        for k, layer in enumerate(result.layers):
+            nnz = layer.nnz
+            sd.sparse.evolve_layer(
+                layer, 0.3, seed=10 * step + k, input_alive=alive[k], output_alive=alive[k + 1]
+            )
+            assert_valid(layer)
+            assert layer.nnz == nnz
+            rows = np.repeat(np.arange(layer.n_out), layer.fan_in)
+            assert alive[k + 1][rows].all() and alive[k][layer.indices].all()

@@ -50,6 +50,7 @@ __all__ = [
     "simd_levels",
     "activation_names",
     "shuffle_order",
+    "prune_to_count",
 ]
 
 __version__: str
@@ -318,3 +319,22 @@ class DagNetCore:
 def simd_levels() -> list[str]: ...
 def activation_names() -> list[str]: ...
 def shuffle_order(rows: int, seed: int, epoch: int) -> npt.NDArray[np.int64]: ...
+def prune_to_count(
+    layer: tuple[
+        int,
+        int,
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int32],
+        npt.NDArray[np.float32],
+        npt.NDArray[np.float32],
+    ],
+    target: int,
+) -> tuple[
+    tuple[
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int32],
+        npt.NDArray[np.float32],
+        npt.NDArray[np.float32],
+    ],
+    int,
+]: ...

@@ -10,6 +10,7 @@ in the Rust core, releases the GIL and honours Ctrl-C.
   place.
 - :func:`importance_prune`: remove the least important hidden neurons of a chain of layers, with
   their incoming and outgoing connections.
+- :func:`prune_to_count`: magnitude pruning down to a connection count.
 - :func:`all_relu`, :func:`all_relu_derivative`, :func:`all_relu_slope`: All-ReLU.
 """
 
@@ -35,6 +36,7 @@ __all__ = [
     "evolve_layer",
     "importance_prune",
     "percentile",
+    "prune_to_count",
 ]
 
 #: Weight initialisers: ``he_uniform`` (limit sqrt(6 / n_in), the published SET setting),
@@ -196,6 +198,15 @@ def importance_prune(layers: Sequence[SparseLayer], percentile: float) -> PruneR
         SparseLayer(int(layer[0]), int(layer[1]), *parts) for layer, parts in zip(items, arrays)
     ]
     return PruneResult(new_layers, removed, scores, thresholds, dropped)
+
+
+def prune_to_count(layer: SparseLayer, count: int) -> SparseLayer:
+    """Magnitude pruning down to ``count`` connections: keeps the ``count`` connections of
+    largest ``|w|`` (ties: among equal magnitudes, the first in CSR order are dropped first).
+    WASAP-SGD ends with this after averaging the workers' models. Returns a new layer (the
+    same connections if ``count >= layer.nnz``); O(nnz)."""
+    arrays, _ = _core.prune_to_count(tuple(layer), _count(count, "count"))
+    return SparseLayer(int(layer[0]), int(layer[1]), *arrays)
 
 
 def percentile(values: Any, q: float) -> float:

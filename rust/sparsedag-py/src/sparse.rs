@@ -208,7 +208,7 @@ fn evolve_layer<'py>(
 }
 
 /// Copies one layer given as (n_in, n_out, offsets, indices, weights, momentum), validated.
-fn owned_layer(item: &Bound<'_, PyAny>, l: usize) -> PyResult<SparseLayer> {
+fn owned_layer(item: &Bound<'_, PyAny>, label: &str) -> PyResult<SparseLayer> {
     let parts: (
         usize,
         usize,
@@ -218,12 +218,12 @@ fn owned_layer(item: &Bound<'_, PyAny>, l: usize) -> PyResult<SparseLayer> {
         Bound<'_, PyAny>,
     ) = item.extract().map_err(|_| {
         PyTypeError::new_err(format!(
-            "layers[{l}] must be a tuple (n_in, n_out, offsets, indices, weights, momentum)"
+            "{label} must be a tuple (n_in, n_out, offsets, indices, weights, momentum)"
         ))
     })?;
     let (n_in, n_out, offsets, indices, weights, momentum) = parts;
     check_n_in(n_in)?;
-    let name = |what: &str| format!("layers[{l}].{what}");
+    let name = |what: &str| format!("{label}.{what}");
     let offsets = borrow::<i64>(&offsets, &name("offsets"), "int64")?;
     let indices = borrow::<i32>(&indices, &name("indices"), "int32")?;
     let weights = borrow::<f32>(&weights, &name("weights"), "float32")?;
@@ -239,7 +239,7 @@ fn owned_layer(item: &Bound<'_, PyAny>, l: usize) -> PyResult<SparseLayer> {
         weights.as_slice()?.to_vec(),
         momentum.as_slice()?.to_vec(),
     )
-    .map_err(|e| PyValueError::new_err(format!("layers[{l}]: {e}")))
+    .map_err(|e| PyValueError::new_err(format!("{label}: {e}")))
 }
 
 type PruneResult<'py> = (
@@ -262,7 +262,7 @@ fn importance_prune<'py>(
     let mut owned: Vec<SparseLayer> = layers
         .iter()
         .enumerate()
-        .map(|(l, item)| owned_layer(item, l))
+        .map(|(l, item)| owned_layer(item, &format!("layers[{l}]")))
         .collect::<PyResult<_>>()?;
     let outcome = run_interruptible(py, |cancel| {
         sparse::importance_prune(&mut owned, percentile, cancel)
@@ -293,6 +293,18 @@ fn importance_prune<'py>(
         outcome.thresholds,
         outcome.removed_connections,
     ))
+}
+
+/// Magnitude pruning down to `target` connections; returns the new layer's arrays.
+#[pyfunction]
+fn prune_to_count<'py>(
+    py: Python<'py>,
+    layer: Bound<'py, PyAny>,
+    target: usize,
+) -> PyResult<(LayerArrays<'py>, usize)> {
+    let mut owned = owned_layer(&layer, "layer")?;
+    let dropped = py.detach(|| sparse::prune_to_count(&mut owned, target));
+    Ok((layer_to_arrays(py, owned), dropped))
 }
 
 /// NumPy's default percentile, for callers that want the same rule.
@@ -394,6 +406,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(evolve_layer, m)?)?;
     m.add_function(wrap_pyfunction!(importance_prune, m)?)?;
     m.add_function(wrap_pyfunction!(percentile_linear, m)?)?;
+    m.add_function(wrap_pyfunction!(prune_to_count, m)?)?;
     m.add_function(wrap_pyfunction!(all_relu_slope, m)?)?;
     m.add_function(wrap_pyfunction!(all_relu, m)?)?;
     m.add_function(wrap_pyfunction!(all_relu_derivative, m)?)?;

@@ -5,8 +5,8 @@
 use proptest::prelude::*;
 use sparsedag::cancel::{never, Cancel};
 use sparsedag::sparse::{
-    erdos_renyi_layer, erdos_renyi_probability, evolve, importance_prune, EvolveOptions, Init,
-    SparseLayer,
+    erdos_renyi_layer, erdos_renyi_probability, evolve, importance_prune, prune_to_count,
+    EvolveOptions, Init, SparseLayer,
 };
 use sparsedag::Error;
 
@@ -161,6 +161,29 @@ proptest! {
             }
             Err(e) => prop_assert!(false, "unexpected error {e}"),
         }
+    }
+
+    #[test]
+    fn pruning_to_a_count_keeps_the_largest_magnitudes(
+        layer in small_layer(),
+        target in 0usize..70,
+    ) {
+        let all = connections(&layer);
+        let mut order: Vec<usize> = (0..all.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (wa, wb) = (f32::from_bits(all[a].2).abs(), f32::from_bits(all[b].2).abs());
+            wa.total_cmp(&wb).then(a.cmp(&b))
+        });
+        let dropped = all.len().saturating_sub(target);
+        let mut keep = vec![true; all.len()];
+        for &p in &order[..dropped] {
+            keep[p] = false;
+        }
+        let expected: Vec<_> = all.iter().zip(&keep).filter(|(_, &k)| k).map(|(c, _)| *c).collect();
+        let mut after = layer;
+        prop_assert_eq!(prune_to_count(&mut after, target), dropped);
+        after.check().unwrap();
+        prop_assert_eq!(connections(&after), expected);
     }
 
     #[test]

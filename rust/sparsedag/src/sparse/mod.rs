@@ -8,6 +8,7 @@
 //! - [`evolve`]: one SET step (magnitude pruning of the positive and negative weights closest to
 //!   zero, then uniform regrowth), O(nnz);
 //! - [`importance`]: importance pruning of hidden neurons (and of their outgoing connections);
+//! - [`magnitude`]: magnitude pruning down to a connection count (WASAP's final step);
 //! - [`percentile`]: the percentile rule importance pruning uses (NumPy's default, "linear");
 //! - [`all_relu`]: the All-ReLU activation and its derivative.
 
@@ -17,6 +18,7 @@ pub mod evolve;
 pub mod importance;
 pub mod init;
 pub mod layer;
+pub mod magnitude;
 pub mod percentile;
 mod regrow;
 mod seeds;
@@ -27,4 +29,5 @@ pub use evolve::{evolve, EvolveOptions, EvolveStats};
 pub use importance::{importance_prune, PruneOutcome};
 pub use init::Init;
 pub use layer::{LayerMut, SparseLayer};
+pub use magnitude::prune_to_count;
 pub use percentile::percentile_linear;
