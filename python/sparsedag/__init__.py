@@ -6,6 +6,7 @@ scipy.sparse and networkx interop and friendly errors.
 
 from __future__ import annotations
 
+from . import datasets, sparse
 from ._coarsen import (
     COARSEN_REDUCTIONS,
     KMIS,
@@ -19,7 +20,6 @@ from ._coarsen import (
     pool,
     take,
 )
-from . import datasets, sparse
 from ._core import (
     CycleError,
     DuplicateEdgeError,
