@@ -23,6 +23,12 @@ def test_demo_reports_every_layering_method():
     assert "what each method is good for" in out
 
 
+def test_demo_trains_a_dag_network():
+    out = run("demo", "--nodes", "1000", "--net-nodes", "400", "--seed", "2")
+    assert "neural engine" in out
+    assert "test R²" in out and "trained in" in out
+
+
 def test_info():
     out = run("info")
     assert sd.__version__ in out

@@ -6,6 +6,7 @@ scipy.sparse and networkx interop and friendly errors.
 
 from __future__ import annotations
 
+from . import datasets, sparse
 from ._coarsen import (
     COARSEN_REDUCTIONS,
     KMIS,
@@ -31,13 +32,25 @@ from ._core import (
 )
 from ._dag import Dag, as_dag
 from ._generators import LayeredGraph, layered_graph, planted_layered_dag, random_dag
+from ._iosched import (
+    IO_SCHEDULE_METHODS,
+    IoSchedule,
+    io_bounds,
+    io_cost,
+    io_efficient_network,
+    io_execute,
+    io_schedule,
+)
 from ._layering import LAYERING_METHODS, layering, layering_metrics, promote_layering
+from ._memory import MEMORY_MODELS, MEMORY_ORDER_METHODS, memory_order, peak_memory
+from ._net import ACTIVATIONS, INITS, DagNet, load
 from ._order import (
     ORDER_METHODS,
     is_topological_order,
     topological_generations,
     topological_order,
 )
+from ._parallel_mlps import ParallelMLPs
 
 __all__ = [
     "LAYERING_METHODS",
@@ -73,4 +86,22 @@ __all__ = [
     "kmis",
     "pool",
     "take",
+    "MEMORY_MODELS",
+    "MEMORY_ORDER_METHODS",
+    "memory_order",
+    "peak_memory",
+    "IO_SCHEDULE_METHODS",
+    "IoSchedule",
+    "io_bounds",
+    "io_cost",
+    "io_efficient_network",
+    "io_execute",
+    "io_schedule",
+    "datasets",
+    "sparse",
+    "ACTIVATIONS",
+    "INITS",
+    "DagNet",
+    "ParallelMLPs",
+    "load",
 ]

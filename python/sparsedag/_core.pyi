@@ -1,5 +1,5 @@
 # Hand-written stubs of the Rust extension module; checked against it by mypy.stubtest.
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +29,28 @@ __all__ = [
     "kmis",
     "contract_edges",
     "pool",
+    "peak_memory",
+    "memory_order",
+    "memory_order_methods",
+    "io_cost",
+    "io_bounds",
+    "io_schedule",
+    "io_efficient_network",
+    "io_execute",
+    "erdos_renyi_probability",
+    "erdos_renyi_layer",
+    "evolve_layer",
+    "importance_prune",
+    "percentile_linear",
+    "all_relu_slope",
+    "all_relu",
+    "all_relu_derivative",
+    "sparse_inits",
+    "DagNetCore",
+    "simd_levels",
+    "activation_names",
+    "shuffle_order",
+    "prune_to_count",
 ]
 
 __version__: str
@@ -113,3 +135,206 @@ def pool(
     num_clusters: int,
     reduce: str = "sum",
 ) -> npt.NDArray[np.floating]: ...
+def peak_memory(
+    dag: Dag,
+    order: npt.NDArray[np.integer],
+    sizes: npt.NDArray[np.float64],
+    model: str = "coexist",
+    profile: bool = False,
+) -> tuple[float, Optional[npt.NDArray[np.float64]]]: ...
+def memory_order(
+    dag: Dag,
+    method: str,
+    sizes: npt.NDArray[np.float64],
+    model: str = "coexist",
+    effort: float = 1.0,
+    seed: int = 0,
+    max_states: int = 2000000,
+) -> npt.NDArray[np.int64]: ...
+def memory_order_methods() -> list[str]: ...
+def io_cost(
+    dag: Dag,
+    order: npt.NDArray[np.integer],
+    fast_memory: int,
+    inputs: Optional[npt.NDArray[np.integer]] = None,
+    outputs: Optional[npt.NDArray[np.integer]] = None,
+    count_weights: bool = False,
+    trace: bool = False,
+) -> dict[str, Any]: ...
+def io_bounds(
+    dag: Dag,
+    fast_memory: int,
+    inputs: Optional[npt.NDArray[np.integer]] = None,
+    outputs: Optional[npt.NDArray[np.integer]] = None,
+    count_weights: bool = False,
+) -> dict[str, int]: ...
+def io_schedule(
+    dag: Dag,
+    fast_memory: int,
+    method: str = "anneal",
+    steps: int = 0,
+    seed: int = 0,
+    inputs: Optional[npt.NDArray[np.integer]] = None,
+    outputs: Optional[npt.NDArray[np.integer]] = None,
+    count_weights: bool = False,
+    checkpoints: int = 16,
+) -> dict[str, Any]: ...
+def io_efficient_network(
+    inputs: int, neurons: int, degree: int, fast_memory: int, seed: int = 0
+) -> tuple[Dag, npt.NDArray[np.int64]]: ...
+def io_execute(
+    dag: Dag,
+    order: npt.NDArray[np.integer],
+    weights: npt.NDArray[np.float32],
+    inputs: npt.NDArray[np.float32],
+    input_ids: Optional[npt.NDArray[np.integer]] = None,
+    output_ids: Optional[npt.NDArray[np.integer]] = None,
+) -> npt.NDArray[np.float32]: ...
+
+# sparse training building blocks (sparse.rs)
+def erdos_renyi_probability(n_in: int, n_out: int, epsilon: float) -> float: ...
+def erdos_renyi_layer(
+    n_in: int, n_out: int, epsilon: float = 20.0, init: str = "he_uniform", seed: int = 0
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32], npt.NDArray[np.float32]
+]: ...
+def evolve_layer(
+    n_in: int,
+    n_out: int,
+    offsets: npt.NDArray[np.int64],
+    indices: npt.NDArray[np.int32],
+    weights: npt.NDArray[np.float32],
+    momentum: npt.NDArray[np.float32],
+    zeta: float = 0.3,
+    seed: int = 0,
+    init: str = "he_uniform",
+    input_alive: Optional[npt.NDArray[np.bool_]] = None,
+    output_alive: Optional[npt.NDArray[np.bool_]] = None,
+) -> dict[str, int]: ...
+def importance_prune(
+    layers: list[
+        tuple[
+            int,
+            int,
+            npt.NDArray[np.int64],
+            npt.NDArray[np.int32],
+            npt.NDArray[np.float32],
+            npt.NDArray[np.float32],
+        ]
+    ],
+    percentile: float,
+) -> tuple[
+    list[
+        tuple[
+            npt.NDArray[np.int64],
+            npt.NDArray[np.int32],
+            npt.NDArray[np.float32],
+            npt.NDArray[np.float32],
+        ]
+    ],
+    list[npt.NDArray[np.int64]],
+    list[npt.NDArray[np.float64]],
+    list[Optional[float]],
+    int,
+]: ...
+def percentile_linear(values: npt.NDArray[np.float64], q: float) -> float: ...
+def all_relu_slope(layer: int, alpha: float) -> float: ...
+def all_relu(
+    z: npt.NDArray[np.float32], layer: int, alpha: float = 0.6
+) -> npt.NDArray[np.float32]: ...
+def all_relu_derivative(
+    z: npt.NDArray[np.float32], layer: int, alpha: float = 0.6
+) -> npt.NDArray[np.float32]: ...
+def sparse_inits() -> list[str]: ...
+
+@final
+class DagNetCore:
+    def __new__(
+        cls,
+        dag: Dag,
+        inputs: npt.NDArray[np.integer],
+        outputs: npt.NDArray[np.integer],
+        layers: npt.NDArray[np.integer],
+        activations: npt.NDArray[np.integer],
+        all_relu_alpha: float = 0.6,
+        init: str = "kaiming_uniform",
+        seed: int = 0,
+        bias: bool = True,
+    ) -> DagNetCore: ...
+    @property
+    def num_nodes(self) -> int: ...
+    @property
+    def num_edges(self) -> int: ...
+    @property
+    def num_inputs(self) -> int: ...
+    @property
+    def num_outputs(self) -> int: ...
+    @property
+    def num_layers(self) -> int: ...
+    @property
+    def simd_level(self) -> str: ...
+    def layer_sizes(self) -> npt.NDArray[np.int64]: ...
+    def execution_order(self) -> npt.NDArray[np.int64]: ...
+    def weights(self) -> npt.NDArray[np.float32]: ...
+    def set_weights(self, weights: npt.NDArray[np.float32]) -> None: ...
+    def biases(self) -> npt.NDArray[np.float32]: ...
+    def set_biases(self, biases: npt.NDArray[np.float32]) -> None: ...
+    def predict(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
+    def train(
+        self,
+        x: npt.NDArray[np.float32],
+        y: npt.NDArray[np.float32] | npt.NDArray[np.int64],
+        order: npt.NDArray[np.integer],
+        first_batch: int,
+        num_batches: int,
+        batch_size: int,
+        loss: str = "mse",
+        optimizer: str = "sgd",
+        lr: float = 0.01,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+        dropout: float = 0.0,
+        seed: int = 0,
+        groups: int = 1,
+    ) -> tuple[list[float], list[int], int]: ...
+    def evaluate(
+        self,
+        x: npt.NDArray[np.float32],
+        y: npt.NDArray[np.float32] | npt.NDArray[np.int64],
+        loss: str = "mse",
+        groups: int = 1,
+    ) -> tuple[list[float], list[int], int]: ...
+    def gradients(
+        self,
+        x: npt.NDArray[np.float32],
+        y: npt.NDArray[np.float32] | npt.NDArray[np.int64],
+        loss: str = "mse",
+        groups: int = 1,
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]: ...
+    def reset_optimizer(self) -> None: ...
+    def set_simd_level(self, level: str) -> None: ...
+    @staticmethod
+    def bytes_per_connection(optimizer: str) -> int: ...
+
+def simd_levels() -> list[str]: ...
+def activation_names() -> list[str]: ...
+def shuffle_order(rows: int, seed: int, epoch: int) -> npt.NDArray[np.int64]: ...
+def prune_to_count(
+    layer: tuple[
+        int,
+        int,
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int32],
+        npt.NDArray[np.float32],
+        npt.NDArray[np.float32],
+    ],
+    target: int,
+) -> tuple[
+    tuple[
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int32],
+        npt.NDArray[np.float32],
+        npt.NDArray[np.float32],
+    ],
+    int,
+]: ...

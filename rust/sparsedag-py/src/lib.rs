@@ -6,8 +6,12 @@ mod coarsen;
 mod errors;
 mod graph;
 mod interrupt;
+mod iosched;
 mod layering;
+mod memory;
+mod nn;
 mod order;
+mod sparse;
 mod threads;
 
 use pyo3::prelude::*;
@@ -21,5 +25,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     order::register(m)?;
     threads::register(m)?;
     coarsen::register(m)?;
+    memory::register(m)?;
+    iosched::register(m)?;
+    sparse::register(m)?;
+    nn::register(m)?;
     Ok(())
 }

@@ -1,0 +1,665 @@
+"""`DagNet`: a neural network whose neurons are the nodes of a DAG and whose connections are its
+edges (one float32 weight each). Training and inference run in the Rust core with the GIL
+released; Ctrl-C stops training after the current batch and leaves the model usable."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Hashable, Sequence
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from . import _core
+from ._dag import Dag, as_dag
+
+__all__ = ["ACTIVATIONS", "INITS", "DagNet", "load"]
+
+#: Activation names accepted by :class:`DagNet` (one for all nodes, or one per node).
+ACTIVATIONS: tuple[str, ...] = tuple(_core.activation_names())
+#: Named weight initialisations.
+INITS = ("kaiming_uniform", "he_uniform", "xavier_uniform", "normal")
+
+FORMAT_TAG = "sparsedag.DagNet"
+FORMAT_VERSION = 1
+
+
+def _as_matrix(values: Any, name: str) -> np.ndarray:
+    """A C-contiguous float32 matrix with finite entries, or a clear error."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name} must be two-dimensional (samples x features), got shape {array.shape}; "
+            f"use {name}.reshape(-1, 1) for a single feature"
+        )
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it needs at least one row")
+    with np.errstate(over="ignore"):
+        converted = np.ascontiguousarray(array, dtype=np.float32)
+    if not np.isfinite(converted).all():
+        bad = np.argwhere(~np.isfinite(converted))[0]
+        raise ValueError(
+            f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]}, value "
+            f"{array[bad[0], bad[1]]!r}; float32 holds at most ~3.4e38)"
+        )
+    return converted
+
+
+def _activation_codes(activation: Any, n: int) -> np.ndarray:
+    names = ACTIVATIONS
+    if isinstance(activation, str):
+        if activation not in names:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(names)}")
+        return np.full(n, names.index(activation), dtype=np.int64)
+    per_node = list(activation)
+    if len(per_node) != n:
+        raise ValueError(f"{len(per_node)} activations given for {n} nodes")
+    lookup = {name: i for i, name in enumerate(names)}
+    try:
+        return np.fromiter((lookup[a] for a in per_node), dtype=np.int64, count=n)
+    except (KeyError, TypeError):
+        unknown = next(a for a in per_node if a not in lookup)
+        raise ValueError(
+            f"unknown activation {unknown!r}; choose one of {', '.join(names)}"
+        ) from None
+
+
+class _Progress:
+    """A one-line text progress bar on stderr (no dependency)."""
+
+    def __init__(self, enabled: bool, epochs: int) -> None:
+        self.enabled = enabled
+        self.epochs = epochs
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, epoch: int, done: int, total: int, loss: float) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if done < total and now - self.last < 0.1:
+            return  # at most ten redraws a second
+        self.last = now
+        width = 24
+        filled = int(width * done / max(total, 1))
+        bar = "#" * filled + "." * (width - filled)
+        elapsed = time.perf_counter() - self.start
+        sys.stderr.write(
+            f"\repoch {epoch + 1}/{self.epochs} [{bar}] {done}/{total} batches  "
+            f"loss {loss:.4f}  {elapsed:.1f}s"
+        )
+        sys.stderr.flush()
+
+    def end_epoch(self, text: str) -> None:
+        if self.enabled:
+            sys.stderr.write(f"  {text}\n")
+            sys.stderr.flush()
+
+    def abort(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+class DagNet:
+    """A network wired as a DAG: nodes are neurons, edges are connections.
+
+    Parameters
+    ----------
+    g : Dag, networkx.DiGraph or scipy.sparse matrix
+        The wiring. Node labels from ``from_networkx`` are honoured in ``inputs``/``outputs``.
+    inputs, outputs : sequences of nodes, optional
+        Default: the sources and the sinks, ascending (4Ward's convention); isolated nodes are
+        neither. Column ``i`` of ``X`` feeds ``inputs[i]``; inputs must have no incoming edges.
+    activation : str or sequence of str
+        One of :data:`ACTIVATIONS` for every node, or one name per node.
+    init : str or array
+        ``"kaiming_uniform"`` (PyTorch/4Ward's ``nn.Linear`` default with each node's own
+        fan-in: weights and biases U(±1/sqrt(fan_in))), ``"he_uniform"``, ``"xavier_uniform"``,
+        ``"normal"``, or an array of weights aligned with ``g.edges()``.
+    bias : bool
+        Train a bias per neuron (``False``: biases stay zero).
+    dropout : float
+        Dropout rate on hidden neurons during training.
+    seed : int
+        Seeds the initialisation, shuffling and dropout.
+    output_activation : str or None
+        Activation of the output neurons (linear by default, for regression and logits);
+        ``None`` keeps what ``activation`` says.
+    layering : str or array
+        The layering that groups neurons into parallel steps: a method of
+        :func:`sparsedag.layering` or a layer per node.
+    all_relu_alpha : float
+        Slope magnitude of ``all_relu`` (-alpha in odd hidden layers, +alpha in even ones).
+    """
+
+    def __init__(
+        self,
+        g: Any,
+        inputs: Optional[Sequence[Hashable]] = None,
+        outputs: Optional[Sequence[Hashable]] = None,
+        activation: Union[str, Sequence[str]] = "relu",
+        init: Union[str, np.ndarray] = "kaiming_uniform",
+        bias: bool = True,
+        dropout: float = 0.0,
+        seed: int = 0,
+        *,
+        output_activation: Optional[str] = "identity",
+        layering: Union[str, np.ndarray] = "longest_path",
+        all_relu_alpha: float = 0.6,
+    ) -> None:
+        dag = as_dag(g)
+        n = dag.num_nodes
+        if n == 0:
+            raise ValueError("the graph has no nodes")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
+        indeg, outdeg = dag.in_degree(), dag.out_degree()
+        if inputs is None:
+            input_ids = np.flatnonzero((indeg == 0) & (outdeg > 0))
+        else:
+            input_ids = self._ids(dag, inputs, "inputs")
+        if outputs is None:
+            output_ids = np.flatnonzero((outdeg == 0) & (indeg > 0))
+        else:
+            output_ids = self._ids(dag, outputs, "outputs")
+        codes = _activation_codes(activation, n)
+        if output_activation is not None:
+            codes[output_ids] = _activation_codes(output_activation, 1)[0]
+        if isinstance(layering, str):
+            layers = _core.layering(dag._core, layering)
+            self._layering_name = layering
+        else:
+            layers = np.ascontiguousarray(layering, dtype=np.int64)
+            if layers.shape != (n,):
+                raise ValueError(f"layering must have one layer per node ({n}), got {layers.shape}")
+            self._layering_name = "given"
+        named_init = init if isinstance(init, str) else "kaiming_uniform"
+        self._core = _core.DagNetCore(
+            dag._core,
+            np.ascontiguousarray(input_ids, dtype=np.int64),
+            np.ascontiguousarray(output_ids, dtype=np.int64),
+            np.ascontiguousarray(layers, dtype=np.int64),
+            codes,
+            float(all_relu_alpha),
+            named_init,
+            int(seed),
+            bool(bias),
+        )
+        if not isinstance(init, str):
+            weights = np.ascontiguousarray(init, dtype=np.float32)
+            if weights.shape != (dag.num_edges,):
+                raise ValueError(
+                    f"init weights must have one entry per edge ({dag.num_edges}), "
+                    f"got shape {weights.shape}"
+                )
+            self._core.set_weights(weights)
+            self._core.set_biases(np.zeros(n, dtype=np.float32))
+        self.graph = dag
+        self._inputs = np.asarray(input_ids, dtype=np.int64)
+        self._outputs = np.asarray(output_ids, dtype=np.int64)
+        self._layers = np.asarray(layers, dtype=np.int64)
+        self._codes = codes
+        self.all_relu_alpha = float(all_relu_alpha)
+        self.bias = bool(bias)
+        self.dropout = float(dropout)
+        self.seed = int(seed)
+        self.loss_: Optional[str] = None
+        self.classes_: Optional[np.ndarray] = None
+        self._history: dict[str, list[Any]] = {}
+        self._epochs_done = 0
+        self._optimizer_key: Optional[tuple[Any, ...]] = None
+
+    @staticmethod
+    def _ids(dag: Dag, nodes: Sequence[Hashable], what: str) -> np.ndarray:
+        if dag.labels is not None:
+            index = {label: i for i, label in enumerate(dag.labels)}
+            try:
+                return np.array([index[v] for v in nodes], dtype=np.int64)
+            except KeyError as e:
+                raise ValueError(f"{what}: {e.args[0]!r} is not a node of the graph") from None
+        ids = np.asarray(nodes)
+        if ids.size and ids.dtype.kind not in "iu":
+            raise TypeError(f"{what} must be node ids (integers), got dtype {ids.dtype}")
+        return ids.astype(np.int64).ravel()
+
+    # -- structure ----------------------------------------------------------------------
+    @property
+    def num_inputs(self) -> int:
+        return self._core.num_inputs
+
+    @property
+    def num_outputs(self) -> int:
+        return self._core.num_outputs
+
+    @property
+    def num_layers(self) -> int:
+        """Computed layers (parallel steps), inputs not counted."""
+        return self._core.num_layers
+
+    @property
+    def inputs(self) -> np.ndarray:
+        return self._inputs.copy()
+
+    @property
+    def outputs(self) -> np.ndarray:
+        return self._outputs.copy()
+
+    @property
+    def layers(self) -> np.ndarray:
+        """The layer of each node used to run the network."""
+        return self._layers.copy()
+
+    def layer_sizes(self) -> np.ndarray:
+        return self._core.layer_sizes()
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(src, dst)``: the order of :attr:`weights`."""
+        return self.graph.edges()
+
+    @property
+    def weights(self) -> np.ndarray:
+        """One float32 weight per edge, aligned with :meth:`edges` (a copy)."""
+        return self._core.weights()
+
+    @weights.setter
+    def weights(self, values: Any) -> None:
+        self._core.set_weights(np.ascontiguousarray(values, dtype=np.float32))
+
+    @property
+    def biases(self) -> np.ndarray:
+        """One float32 bias per node (zero for inputs), a copy."""
+        return self._core.biases()
+
+    @biases.setter
+    def biases(self, values: Any) -> None:
+        self._core.set_biases(np.ascontiguousarray(values, dtype=np.float32))
+
+    @property
+    def activations(self) -> list[str]:
+        """The activation name of every node."""
+        return [ACTIVATIONS[c] for c in self._codes]
+
+    @property
+    def simd_level(self) -> str:
+        """The instruction set the kernels use (``avx512``, ``avx2+fma``, ``sse2``...)."""
+        return self._core.simd_level
+
+    def bytes_per_connection(self, optimizer: str = "sgd") -> int:
+        """Bytes kept per connection while training: source index + weight + optimiser state."""
+        return _core.DagNetCore.bytes_per_connection(optimizer)
+
+    # -- data -----------------------------------------------------------------------------
+    def _check_x(self, X: Any) -> np.ndarray:
+        x = _as_matrix(X, "X")
+        if x.shape[1] != self.num_inputs:
+            raise ValueError(
+                f"X has {x.shape[1]} columns but the network has {self.num_inputs} inputs"
+            )
+        return x
+
+    def _targets(self, y: Any, loss: str, rows: int, width: int, fitting: bool) -> np.ndarray:
+        array = np.asarray(y)
+        if array.shape[:1] != (rows,):
+            raise ValueError(f"X has {rows} rows but y has shape {array.shape}")
+        if loss == "cross_entropy":
+            if array.ndim != 1:
+                raise ValueError("cross_entropy needs y as one class label per sample (1-D)")
+            if array.dtype.kind in "iu":
+                return np.ascontiguousarray(array, dtype=np.int64)
+            if array.dtype.kind == "f":
+                if not np.isfinite(array).all():
+                    raise ValueError("y contains NaN or infinity")
+                if not np.array_equal(array, np.round(array)):
+                    raise ValueError("cross_entropy labels must be whole numbers")
+                return np.ascontiguousarray(array, dtype=np.int64)
+            if array.dtype.kind == "b":
+                return array.astype(np.int64)
+            if fitting and self.classes_ is None:
+                self.classes_ = np.unique(array)
+            if self.classes_ is None:
+                raise TypeError(f"y must hold class labels, got dtype {array.dtype}")
+            codes = np.searchsorted(self.classes_, array)
+            codes = np.minimum(codes, len(self.classes_) - 1)
+            unknown = self.classes_[codes] != array
+            if unknown.any():
+                raise ValueError(f"y holds a label not seen in training: {array[unknown][0]!r}")
+            return codes.astype(np.int64)
+        if loss != "mse":
+            raise ValueError(f"unknown loss {loss!r}; choose 'mse' or 'cross_entropy'")
+        if array.dtype.kind not in "fiub":
+            raise TypeError(f"y must hold numbers for the mse loss, got dtype {array.dtype}")
+        if array.ndim == 1:
+            array = array.reshape(-1, 1)
+        if array.ndim != 2:
+            raise ValueError(f"y must be 1-D or 2-D, got shape {array.shape}")
+        if array.shape[1] != width:
+            raise ValueError(f"y has {array.shape[1]} columns but the network has {width} outputs")
+        with np.errstate(over="ignore"):
+            values = np.ascontiguousarray(array, dtype=np.float32)
+        if not np.isfinite(values).all():
+            raise ValueError("y contains NaN or infinity")
+        return values
+
+    # -- training -------------------------------------------------------------------------
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        epochs: int = 10,
+        batch_size: int = 128,
+        lr: float = 0.01,
+        optimizer: str = "sgd",
+        loss: str = "mse",
+        weight_decay: float = 0.0,
+        shuffle: bool = True,
+        seed: Optional[int] = None,
+        validation_data: Optional[tuple[Any, Any]] = None,
+        progress: bool = True,
+        momentum: float = 0.9,
+    ) -> dict[str, list[Any]]:
+        """Trains from the current weights with a fresh optimiser state.
+
+        Returns the history: per-epoch ``loss`` (mean training loss over the epoch's
+        batches), ``accuracy`` for cross-entropy, ``val_loss``/``val_accuracy`` with
+        ``validation_data``, and ``time`` (seconds per epoch). Ctrl-C stops after the current
+        batch (``KeyboardInterrupt``); the history so far is kept in :attr:`history_`.
+        """
+        self._core.reset_optimizer()
+        self._epochs_done = 0
+        self._history = {}
+        self._train(
+            X,
+            y,
+            epochs,
+            batch_size,
+            lr,
+            optimizer,
+            loss,
+            weight_decay,
+            shuffle,
+            seed,
+            validation_data,
+            progress,
+            momentum,
+            groups=1,
+        )
+        return self.history_
+
+    @property
+    def history_(self) -> dict[str, list[float]]:
+        """Per-epoch history of the last :meth:`fit` (and later :meth:`partial_fit` calls)."""
+        return {
+            k: [v[0] if isinstance(v, list) else v for v in vs] for k, vs in self._history.items()
+        }
+
+    def partial_fit(
+        self,
+        X: Any,
+        y: Any,
+        batch_size: int = 128,
+        lr: float = 0.01,
+        optimizer: str = "sgd",
+        loss: str = "mse",
+        weight_decay: float = 0.0,
+        shuffle: bool = True,
+        seed: Optional[int] = None,
+        momentum: float = 0.9,
+    ) -> DagNet:
+        """One epoch over ``X, y``, keeping the optimiser state between calls."""
+        self._train(
+            X,
+            y,
+            1,
+            batch_size,
+            lr,
+            optimizer,
+            loss,
+            weight_decay,
+            shuffle,
+            seed,
+            None,
+            False,
+            momentum,
+            groups=1,
+        )
+        return self
+
+    def _train(
+        self,
+        X: Any,
+        y: Any,
+        epochs: int,
+        batch_size: int,
+        lr: float,
+        optimizer: str,
+        loss: str,
+        weight_decay: float,
+        shuffle: bool,
+        seed: Optional[int],
+        validation_data: Optional[tuple[Any, Any]],
+        progress: bool,
+        momentum: float,
+        groups: int,
+    ) -> dict[str, list[Any]]:
+        if int(epochs) < 0:
+            raise ValueError(f"epochs must be non-negative, got {epochs}")
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if self.loss_ is not None and loss != self.loss_ and self._epochs_done:
+            self._core.reset_optimizer()
+        x = self._check_x(X)
+        width = self.num_outputs // groups
+        targets = self._targets(y, loss, x.shape[0], width, fitting=True)
+        val = None
+        if validation_data is not None:
+            vx, vy = validation_data
+            vxx = self._check_x(vx)
+            val = (vxx, self._targets(vy, loss, vxx.shape[0], width, fitting=False))
+        key = (optimizer, float(momentum))
+        if key != self._optimizer_key:
+            self._core.reset_optimizer()
+            self._optimizer_key = key
+        self.loss_ = loss
+        rows = x.shape[0]
+        seed = self.seed if seed is None else int(seed)
+        num_batches = -(-rows // int(batch_size))
+        chunk = max(1, num_batches // 25) if progress else num_batches
+        bar = _Progress(progress, int(epochs))
+        history = self._history
+        for _ in range(int(epochs)):
+            epoch = self._epochs_done
+            started = time.perf_counter()
+            if shuffle:
+                order = _core.shuffle_order(rows, seed, epoch)
+            else:
+                order = np.arange(rows, dtype=np.int64)
+            loss_sum = np.zeros(groups)
+            correct = np.zeros(groups)
+            seen = 0
+            try:
+                for first in range(0, num_batches, chunk):
+                    sums, hits, count = self._core.train(
+                        x,
+                        targets,
+                        order,
+                        first,
+                        chunk,
+                        int(batch_size),
+                        loss,
+                        optimizer,
+                        float(lr),
+                        float(momentum),
+                        float(weight_decay),
+                        self.dropout,
+                        seed,
+                        groups,
+                    )
+                    loss_sum += sums
+                    correct += hits
+                    seen += count
+                    bar.update(
+                        epoch % max(int(epochs), 1),
+                        min(first + chunk, num_batches),
+                        num_batches,
+                        float(loss_sum.mean() / max(seen, 1)),
+                    )
+            except KeyboardInterrupt:
+                bar.abort()
+                raise
+            self._epochs_done += 1
+            record: dict[str, Any] = {"loss": (loss_sum / seen).tolist()}
+            if loss == "cross_entropy":
+                record["accuracy"] = (correct / seen).tolist()
+            if val is not None:
+                sums, hits, count = self._core.evaluate(val[0], val[1], loss, groups)
+                record["val_loss"] = (np.asarray(sums) / count).tolist()
+                if loss == "cross_entropy":
+                    record["val_accuracy"] = (np.asarray(hits) / count).tolist()
+            record["time"] = time.perf_counter() - started
+            for k, v in record.items():
+                history.setdefault(k, []).append(v)
+            summary = "  ".join(
+                f"{k} {np.mean(v):.4f}" for k, v in record.items() if k not in ("time", "loss")
+            )
+            bar.end_epoch(summary)
+        return history
+
+    # -- inference ------------------------------------------------------------------------
+    def forward(self, X: Any) -> np.ndarray:
+        """Raw output activations, shape ``(rows, num_outputs)``, float32."""
+        return self._core.predict(self._check_x(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels after cross-entropy training, else the outputs (rows x outputs)."""
+        out = self.forward(X)
+        if self.loss_ == "cross_entropy":
+            labels = out.argmax(axis=1)
+            return self.classes_[labels] if self.classes_ is not None else labels
+        return out
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Softmax of the outputs (for networks trained with cross-entropy)."""
+        out = self.forward(X).astype(np.float64)
+        out -= out.max(axis=1, keepdims=True)
+        np.exp(out, out=out)
+        out /= out.sum(axis=1, keepdims=True)
+        return out
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy after cross-entropy training, else the coefficient of determination R²."""
+        if self.loss_ == "cross_entropy":
+            return float(np.mean(self.predict(X) == np.asarray(y)))
+        pred = self.forward(X).astype(np.float64)
+        truth = np.asarray(y, dtype=np.float64).reshape(pred.shape)
+        residual = ((truth - pred) ** 2).sum()
+        total = ((truth - truth.mean(axis=0)) ** 2).sum()
+        return float(1.0 - residual / total) if total > 0 else 0.0
+
+    def evaluate(self, X: Any, y: Any, loss: Optional[str] = None) -> float:
+        """Mean loss on a data set (no dropout)."""
+        loss = loss or self.loss_ or "mse"
+        x = self._check_x(X)
+        targets = self._targets(y, loss, x.shape[0], self.num_outputs, fitting=False)
+        sums, _, count = self._core.evaluate(x, targets, loss, 1)
+        return float(sums[0] / count)
+
+    def gradients(self, X: Any, y: Any, loss: str = "mse") -> tuple[np.ndarray, np.ndarray]:
+        """Gradients of the mean loss over all rows: per edge (order of :meth:`edges`) and per
+        node (bias). The model is not changed."""
+        x = self._check_x(X)
+        targets = self._targets(y, loss, x.shape[0], self.num_outputs, fitting=False)
+        return self._core.gradients(x, targets, loss, 1)
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, path: Union[str, os.PathLike[str]]) -> None:
+        """Writes the network to an ``.npz`` file (no pickle): structure, weights, biases."""
+        src, dst = self.edges()
+        arrays: dict[str, Any] = {
+            "format": np.array(FORMAT_TAG),
+            "version": np.array(FORMAT_VERSION),
+            "num_nodes": np.array(self.graph.num_nodes),
+            "src": src,
+            "dst": dst,
+            "inputs": self._inputs,
+            "outputs": self._outputs,
+            "layers": self._layers,
+            "activations": np.array(self.activations),
+            "all_relu_alpha": np.array(self.all_relu_alpha),
+            "bias": np.array(self.bias),
+            "dropout": np.array(self.dropout),
+            "seed": np.array(self.seed),
+            "weights": self.weights,
+            "biases": self.biases,
+            "loss": np.array(self.loss_ or ""),
+        }
+        labels = self.graph.labels
+        if labels is not None and (
+            all(isinstance(v, str) for v in labels)
+            or all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in labels)
+        ):
+            arrays["labels"] = np.array(labels)
+        if self.classes_ is not None and self.classes_.dtype.kind in "iufUb":
+            arrays["classes"] = self.classes_
+        with open(path, "wb") as f:
+            np.savez(f, **arrays)
+
+    def __repr__(self) -> str:
+        return (
+            f"DagNet(nodes={self.graph.num_nodes}, edges={self.graph.num_edges}, "
+            f"inputs={self.num_inputs}, outputs={self.num_outputs}, layers={self.num_layers})"
+        )
+
+
+def load(path: Union[str, os.PathLike[str]]) -> DagNet:
+    """Reads a network written by :meth:`DagNet.save`. Raises ``ValueError`` for a file that is
+    corrupt or not a sparsedag network."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            files = {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # zipfile.BadZipFile, OSError, ValueError from numpy
+        raise ValueError(f"{path}: not a readable sparsedag file ({e})") from None
+    if "format" not in files or str(files["format"]) != FORMAT_TAG:
+        raise ValueError(f"{path}: not a sparsedag DagNet file (no {FORMAT_TAG!r} tag)")
+    version = int(files.get("version", -1))
+    if version != FORMAT_VERSION:
+        raise ValueError(
+            f"{path}: DagNet file format version {version}; this sparsedag reads version "
+            f"{FORMAT_VERSION}"
+        )
+    required = ("num_nodes", "src", "dst", "inputs", "outputs", "layers", "activations")
+    missing = [k for k in (*required, "weights", "biases") if k not in files]
+    if missing:
+        raise ValueError(f"{path}: corrupt DagNet file, missing {', '.join(missing)}")
+    try:
+        n = int(files["num_nodes"])
+        dag = Dag.from_edges(files["src"], files["dst"], n)
+        if "labels" in files:
+            dag = Dag(dag._core, files["labels"].tolist())
+        net = DagNet(
+            dag,
+            inputs=dag.label(files["inputs"]),
+            outputs=dag.label(files["outputs"]),
+            activation=[str(a) for a in files["activations"]],
+            init=files["weights"],
+            bias=bool(files["bias"]),
+            dropout=float(files["dropout"]),
+            seed=int(files["seed"]),
+            output_activation=None,
+            layering=files["layers"],
+            all_relu_alpha=float(files["all_relu_alpha"]),
+        )
+        net.biases = files["biases"]
+    except (ValueError, TypeError, KeyError, IndexError) as e:
+        raise ValueError(f"{path}: corrupt DagNet file ({e})") from None
+    loss = str(files.get("loss", ""))
+    net.loss_ = loss or None
+    if "classes" in files:
+        net.classes_ = files["classes"]
+    return net

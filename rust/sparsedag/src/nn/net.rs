@@ -1,0 +1,623 @@
+//! A DAG network: one f32 weight per edge (stored in the plan's in-edge order), one bias and
+//! one activation per node, and the layer-by-layer forward and backward passes over a
+//! neuron-major [`Workspace`].
+//!
+//! Parallel work never changes results: a layer is split into (neuron, column tile) units in
+//! the forward pass, into column tiles for the input-gradient scatter and into neurons for the
+//! weight gradients; every float is computed by exactly one unit with the same operation order
+//! whatever the split, and no reduction crosses units.
+
+use std::str::FromStr;
+
+use rayon::prelude::*;
+
+use super::activation::Activation;
+use super::kernels::Simd;
+use super::optim::{State, Step};
+use super::plan::Plan;
+use crate::error::{invalid, Error, Result};
+use crate::rng::Rng;
+
+/// Columns per forward work unit (four register blocks of the gather kernel). Units run tile by
+/// tile, so at large batches the source rows a layer reads (one 1 KiB slice each) stay in cache
+/// while every target of the layer gathers from them. (64 measured slower: more per-unit work.)
+const TILE: usize = 256;
+/// Columns per unit of the input-gradient scatter (several units even at batch 128).
+const SCATTER_TILE: usize = 64;
+/// Multiply-adds below which a layer step runs on the calling thread (rayon's fork-join
+/// overhead would dominate).
+const PARALLEL_WORK: usize = 1 << 15;
+
+/// Weight initialisation schemes; `fan_in`/`fan_out` are each node's own in/out-degree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Init {
+    /// PyTorch's `nn.Linear` default as 4Ward uses it: weights and biases U(-1/sqrt(fan_in),
+    /// 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt(5)).
+    KaimingUniform,
+    /// U(-sqrt(6/fan_in), sqrt(6/fan_in)), zero biases.
+    HeUniform,
+    /// U(-sqrt(6/(fan_in+fan_out)), +...), zero biases.
+    XavierUniform,
+    /// N(0, 2/fan_in), zero biases.
+    Normal,
+}
+
+impl FromStr for Init {
+    type Err = Error;
+    fn from_str(name: &str) -> Result<Self> {
+        match name {
+            "kaiming_uniform" => Ok(Init::KaimingUniform),
+            "he_uniform" => Ok(Init::HeUniform),
+            "xavier_uniform" => Ok(Init::XavierUniform),
+            "normal" => Ok(Init::Normal),
+            _ => invalid(format!(
+                "unknown init {name:?}; choose kaiming_uniform, he_uniform, xavier_uniform or \
+                 normal (or pass an array of weights)"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Net {
+    plan: Plan,
+    /// One weight per edge, in the plan's in-edge order.
+    weights: Vec<f32>,
+    /// One bias per node, internal order.
+    biases: Vec<f32>,
+    activations: Vec<Activation>,
+    train_bias: bool,
+}
+
+/// Inverted dropout on hidden nodes: the keep decision of (node, column) is a hash of the
+/// batch key, so the backward pass recomputes it and nothing is stored.
+#[derive(Debug, Clone, Copy)]
+pub struct Dropout {
+    pub rate: f32,
+    pub key: u64,
+}
+
+impl Dropout {
+    #[inline]
+    fn keep(&self, node: usize, column: usize) -> bool {
+        let mut x = self
+            .key
+            .wrapping_add((node as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .wrapping_add((column as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        x ^= x >> 31;
+        ((x >> 40) as f32) * (1.0 / (1u64 << 24) as f32) >= self.rate
+    }
+
+    fn apply(&self, node: usize, col0: usize, row: &mut [f32]) {
+        let scale = 1.0 / (1.0 - self.rate);
+        for (c, v) in row.iter_mut().enumerate() {
+            *v = if self.keep(node, col0 + c) {
+                *v * scale
+            } else {
+                0.0
+            };
+        }
+    }
+}
+
+/// Activation buffers of one batch, neuron-major: row `j` of each holds `batch` floats.
+#[derive(Debug, Clone, Default)]
+pub struct Workspace {
+    batch: usize,
+    /// Pre-activations.
+    z: Vec<f32>,
+    /// Activations (after dropout); rows `0..num_inputs` hold the inputs.
+    a: Vec<f32>,
+    /// dL/da, then dL/dz in place.
+    g: Vec<f32>,
+}
+
+impl Workspace {
+    /// Sizes the buffers for `nodes` rows of `batch` columns.
+    pub fn prepare(&mut self, nodes: usize, batch: usize) {
+        self.batch = batch;
+        let len = nodes * batch;
+        self.z.resize(len, 0.0);
+        self.a.resize(len, 0.0);
+        self.g.resize(len, 0.0);
+    }
+
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Copies the features of the chosen samples (rows of the row-major `x`) into the input rows.
+    pub fn fill_inputs(&mut self, x: &[f32], features: usize, samples: &[u32]) {
+        let batch = self.batch;
+        debug_assert_eq!(samples.len(), batch);
+        for (b, &s) in samples.iter().enumerate() {
+            let row = &x[s as usize * features..(s as usize + 1) * features];
+            for (i, &v) in row.iter().enumerate() {
+                self.a[i * batch + b] = v;
+            }
+        }
+    }
+
+    /// The activation row of internal node `j`.
+    pub fn activation(&self, j: usize) -> &[f32] {
+        &self.a[j * self.batch..(j + 1) * self.batch]
+    }
+
+    pub fn activations(&self) -> &[f32] {
+        &self.a
+    }
+
+    /// Zeroes the gradient rows of the computed nodes, ready for the loss.
+    pub fn clear_gradients(&mut self, num_inputs: usize) {
+        self.g[num_inputs * self.batch..].fill(0.0);
+    }
+
+    /// Activations (read) and gradient rows (written by the loss).
+    pub fn activations_and_gradients(&mut self) -> (&[f32], &mut [f32]) {
+        (&self.a, &mut self.g)
+    }
+
+    pub fn bytes(&self) -> usize {
+        4 * (self.z.capacity() + self.a.capacity() + self.g.capacity())
+    }
+}
+
+/// Where the backward pass puts each parameter's gradient.
+pub enum Sink<'a> {
+    /// Write the gradients (weights in in-edge order, biases in internal order).
+    Store {
+        weights: &'a mut [f32],
+        biases: &'a mut [f32],
+    },
+    /// Apply an optimiser step at once, fused into the backward pass.
+    Apply { step: Step, state: &'a mut State },
+}
+
+/// A mutable slice shared by parallel units that each touch a disjoint range.
+#[derive(Clone, Copy)]
+struct Shared<T> {
+    ptr: *mut T,
+    len: usize,
+}
+
+// SAFETY: units only reach the data through `range`, whose callers guarantee disjointness.
+unsafe impl<T: Send> Send for Shared<T> {}
+unsafe impl<T: Send> Sync for Shared<T> {}
+
+impl<T> Shared<T> {
+    fn new(slice: &mut [T]) -> Self {
+        Shared {
+            ptr: slice.as_mut_ptr(),
+            len: slice.len(),
+        }
+    }
+
+    /// # Safety
+    /// No two live results may overlap, and the source slice must outlive them.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn range(&self, start: usize, len: usize) -> &mut [T] {
+        assert!(start + len <= self.len, "shared range out of bounds");
+        std::slice::from_raw_parts_mut(self.ptr.add(start), len)
+    }
+}
+
+fn min_len_for(work_per_unit: usize) -> usize {
+    (4096 / work_per_unit.max(1)).max(1)
+}
+
+impl Net {
+    /// A network on `plan`. `activation_codes` names one activation per node id (see
+    /// [`Activation::NAMES`]); all-ReLU nodes get slope -alpha in odd computed layers and +alpha
+    /// in even ones (counting from 1).
+    pub fn new(
+        plan: Plan,
+        activation_codes: &[u8],
+        all_relu_alpha: f32,
+        init: Init,
+        seed: u64,
+        train_bias: bool,
+    ) -> Result<Net> {
+        let n = plan.num_nodes();
+        if activation_codes.len() != n {
+            return invalid(format!(
+                "{} activations given for {n} nodes",
+                activation_codes.len()
+            ));
+        }
+        if !all_relu_alpha.is_finite() {
+            return invalid("the all_relu alpha must be finite");
+        }
+        let mut activations = Vec::with_capacity(n);
+        for j in 0..n {
+            let code = activation_codes[plan.node_of()[j] as usize];
+            let slope = match plan.layer_index(j) {
+                Some(k) if k % 2 == 0 => -all_relu_alpha,
+                _ => all_relu_alpha,
+            };
+            activations.push(Activation::from_code(code, slope)?);
+        }
+        let mut net = Net {
+            weights: vec![0.0; plan.num_edges()],
+            biases: vec![0.0; n],
+            activations,
+            train_bias,
+            plan,
+        };
+        net.initialise(init, seed);
+        Ok(net)
+    }
+
+    /// Draws weights in the user's edge order (so they do not depend on the layering) and
+    /// biases in node-id order.
+    fn initialise(&mut self, init: Init, seed: u64) {
+        let plan = &self.plan;
+        let n = plan.num_nodes();
+        let mut out_degree = vec![0u32; n];
+        for &s in plan.in_sources() {
+            out_degree[s as usize] += 1;
+        }
+        let rank = plan.user_edge_order();
+        let mut rng = Rng::new(seed);
+        let draws: Vec<f64> = (0..rank.len())
+            .map(|_| match init {
+                Init::Normal => rng.normal(),
+                _ => rng.uniform(-1.0, 1.0),
+            })
+            .collect();
+        for j in 0..n {
+            let fan_in = (plan.in_range(j).len() as f64).max(1.0);
+            for p in plan.in_range(j) {
+                let fan_out = out_degree[plan.in_sources()[p] as usize] as f64;
+                let scale = match init {
+                    Init::KaimingUniform => 1.0 / fan_in.sqrt(),
+                    Init::HeUniform => (6.0 / fan_in).sqrt(),
+                    Init::XavierUniform => (6.0 / (fan_in + fan_out)).sqrt(),
+                    Init::Normal => (2.0 / fan_in).sqrt(),
+                };
+                self.weights[p] = (draws[rank[p] as usize] * scale) as f32;
+            }
+        }
+        self.biases.fill(0.0);
+        if init == Init::KaimingUniform && self.train_bias {
+            let mut bias_rng = Rng::new(seed ^ 0xB1A5_B1A5_B1A5_B1A5);
+            for v in 0..n {
+                let j = plan.internal_of()[v] as usize;
+                let draw = bias_rng.uniform(-1.0, 1.0);
+                let fan_in = plan.in_range(j).len();
+                if j >= plan.num_inputs() && fan_in > 0 {
+                    self.biases[j] = (draw / (fan_in as f64).sqrt()) as f32;
+                }
+            }
+        }
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Weights in the plan's in-edge order.
+    pub fn weights(&self) -> &[f32] {
+        &self.weights
+    }
+
+    pub fn activation(&self, j: usize) -> Activation {
+        self.activations[j]
+    }
+
+    pub fn train_bias(&self) -> bool {
+        self.train_bias
+    }
+
+    /// Weights in the user's edge order (that of `Dag::edges`).
+    pub fn weights_user_order(&self) -> Vec<f32> {
+        let rank = self.plan.user_edge_order();
+        let mut out = vec![0.0; self.weights.len()];
+        for (p, &r) in rank.iter().enumerate() {
+            out[r as usize] = self.weights[p];
+        }
+        out
+    }
+
+    pub fn set_weights_user_order(&mut self, weights: &[f32]) -> Result<()> {
+        if weights.len() != self.weights.len() {
+            return invalid(format!(
+                "{} weights given for {} edges",
+                weights.len(),
+                self.weights.len()
+            ));
+        }
+        check_finite(weights, "weights")?;
+        let rank = self.plan.user_edge_order();
+        for (p, &r) in rank.iter().enumerate() {
+            self.weights[p] = weights[r as usize];
+        }
+        Ok(())
+    }
+
+    /// Biases by node id.
+    pub fn biases_node_order(&self) -> Vec<f32> {
+        self.plan
+            .internal_of()
+            .iter()
+            .map(|&j| self.biases[j as usize])
+            .collect()
+    }
+
+    pub fn set_biases_node_order(&mut self, biases: &[f32]) -> Result<()> {
+        if biases.len() != self.biases.len() {
+            return invalid(format!(
+                "{} biases given for {} nodes",
+                biases.len(),
+                self.biases.len()
+            ));
+        }
+        check_finite(biases, "biases")?;
+        for (v, &j) in self.plan.internal_of().iter().enumerate() {
+            self.biases[j as usize] = biases[v];
+        }
+        Ok(())
+    }
+
+    /// Maps gradients from internal orders to the user's (edges as `Dag::edges`, biases by id).
+    pub fn to_user_order(&self, weight_grads: &[f32], bias_grads: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let rank = self.plan.user_edge_order();
+        let mut w = vec![0.0; weight_grads.len()];
+        for (p, &r) in rank.iter().enumerate() {
+            w[r as usize] = weight_grads[p];
+        }
+        let b = self
+            .plan
+            .internal_of()
+            .iter()
+            .map(|&j| bias_grads[j as usize])
+            .collect();
+        (w, b)
+    }
+
+    fn is_hidden(&self, j: usize) -> bool {
+        j >= self.plan.num_inputs() && !self.plan.is_output(j)
+    }
+
+    /// Computes every layer; the input rows of `ws` must be filled.
+    pub fn forward(&self, ws: &mut Workspace, dropout: Option<Dropout>, simd: Simd) {
+        let batch = ws.batch;
+        let plan = &self.plan;
+        let offsets = plan.in_offsets();
+        for k in 0..plan.num_layers() {
+            let range = plan.layer(k);
+            let (lo, hi) = (range.start, range.end);
+            let edges = offsets[hi] - offsets[lo];
+            let (done, pending) = ws.a.split_at_mut(lo * batch);
+            let done: &[f32] = done;
+            let a_layer = &mut pending[..(hi - lo) * batch];
+            let z_layer = &mut ws.z[lo * batch..hi * batch];
+            let unit = |j: usize, col0: usize, z: &mut [f32], a: &mut [f32]| {
+                let r = plan.in_range(j);
+                simd.weighted_sum(
+                    z,
+                    self.biases[j],
+                    &plan.in_sources()[r.clone()],
+                    &self.weights[r],
+                    done,
+                    batch,
+                    col0,
+                );
+                self.activations[j].apply(z, a);
+                if let Some(d) = dropout.filter(|_| self.is_hidden(j)) {
+                    d.apply(j, col0, a);
+                }
+            };
+            let tiles = batch.div_ceil(TILE);
+            let units = (hi - lo) * tiles;
+            if (edges + hi - lo) * batch < PARALLEL_WORK || units == 1 {
+                for (jj, (z, a)) in z_layer
+                    .chunks_mut(batch)
+                    .zip(a_layer.chunks_mut(batch))
+                    .enumerate()
+                {
+                    unit(lo + jj, 0, z, a);
+                }
+            } else {
+                let zs = Shared::new(z_layer);
+                let as_ = Shared::new(a_layer);
+                let per_unit = (edges / (hi - lo) + 1) * batch.min(TILE);
+                (0..units)
+                    .into_par_iter()
+                    .with_min_len(min_len_for(per_unit))
+                    .for_each(|u| {
+                        let (t, jj) = (u / (hi - lo), u % (hi - lo));
+                        let col0 = t * TILE;
+                        let width = TILE.min(batch - col0);
+                        let start = jj * batch + col0;
+                        // SAFETY: each unit owns row jj, columns col0..col0+width.
+                        let (z, a) = unsafe { (zs.range(start, width), as_.range(start, width)) };
+                        unit(lo + jj, col0, z, a);
+                    });
+            }
+        }
+    }
+
+    /// Back-propagates dL/da (already in the gradient rows of `ws`, see
+    /// [`Workspace::clear_gradients`]) through every layer after a forward pass with the same
+    /// dropout, and hands each parameter's gradient to `sink`.
+    pub fn backward(
+        &mut self,
+        ws: &mut Workspace,
+        dropout: Option<Dropout>,
+        simd: Simd,
+        sink: Sink<'_>,
+    ) {
+        let batch = ws.batch;
+        let num_inputs = self.plan.num_inputs();
+        let (mut store, mut apply) = match sink {
+            Sink::Store { weights, biases } => (Some((weights, biases)), None),
+            Sink::Apply { step, state } => (None, Some((step, state))),
+        };
+        for k in (0..self.plan.num_layers()).rev() {
+            let range = self.plan.layer(k);
+            let (lo, hi) = (range.start, range.end);
+            let offsets = self.plan.in_offsets();
+            let edges = offsets[hi] - offsets[lo];
+            let parallel = (edges + hi - lo) * batch >= PARALLEL_WORK;
+            let (low, layer_g) = ws.g.split_at_mut(lo * batch);
+            let layer_g = &mut layer_g[..(hi - lo) * batch];
+            let z_layer = &ws.z[lo * batch..hi * batch];
+
+            // dL/da -> dL/dz, in place.
+            let to_delta = |(jj, (g, z)): (usize, (&mut [f32], &[f32]))| {
+                let j = lo + jj;
+                if let Some(d) = dropout.filter(|_| self.is_hidden(j)) {
+                    d.apply(j, 0, g);
+                }
+                self.activations[j].backprop(z, g);
+            };
+            if parallel {
+                layer_g
+                    .par_chunks_mut(batch)
+                    .zip(z_layer.par_chunks(batch))
+                    .enumerate()
+                    .for_each(to_delta);
+            } else {
+                layer_g
+                    .chunks_mut(batch)
+                    .zip(z_layer.chunks(batch))
+                    .enumerate()
+                    .for_each(to_delta);
+            }
+            let deltas: &[f32] = layer_g;
+
+            // Input gradients of the non-input sources, by column tiles: within a tile every
+            // row is updated in edge order, whatever the number of threads.
+            if lo > num_inputs {
+                let plan = &self.plan;
+                let weights = &self.weights;
+                let lows = Shared::new(low);
+                let scatter = |t: usize| {
+                    let col0 = t * SCATTER_TILE;
+                    let width = SCATTER_TILE.min(batch - col0);
+                    for j in lo..hi {
+                        let delta = &deltas[(j - lo) * batch + col0..][..width];
+                        let r = plan.in_range(j);
+                        let sources = &plan.in_sources()[r.clone()];
+                        let first = sources.partition_point(|&s| (s as usize) < num_inputs);
+                        for (&s, &w) in sources[first..].iter().zip(&weights[r][first..]) {
+                            // SAFETY: tiles own disjoint column ranges; within a tile one
+                            // row slice is live at a time.
+                            let row = unsafe { lows.range(s as usize * batch + col0, width) };
+                            simd.axpy(row, w, delta);
+                        }
+                    }
+                };
+                let tiles = batch.div_ceil(SCATTER_TILE);
+                if parallel && tiles > 1 {
+                    (0..tiles).into_par_iter().for_each(scatter);
+                } else {
+                    (0..tiles).for_each(scatter);
+                }
+            }
+
+            // Weight and bias gradients at the existing edges only, by neuron.
+            let acts: &[f32] = &ws.a;
+            let plan = &self.plan;
+            let train_bias = self.train_bias;
+            let w_all = Shared::new(&mut self.weights);
+            let b_all = Shared::new(&mut self.biases);
+            let gradient_of = |j: usize, p: usize| {
+                let s = plan.in_sources()[p] as usize;
+                simd.dot(
+                    &acts[s * batch..(s + 1) * batch],
+                    &deltas[(j - lo) * batch..][..batch],
+                )
+            };
+            let bias_gradient = |j: usize| simd.sum(&deltas[(j - lo) * batch..][..batch]);
+            match (&mut store, &mut apply) {
+                (Some((gw, gb)), _) => {
+                    let gws = Shared::new(gw);
+                    let gbs = Shared::new(gb);
+                    let node = |j: usize| {
+                        let r = plan.in_range(j);
+                        // SAFETY: node j owns its in-edge positions and its bias.
+                        let out = unsafe { gws.range(r.start, r.len()) };
+                        for (o, p) in out.iter_mut().zip(r) {
+                            *o = gradient_of(j, p);
+                        }
+                        unsafe { gbs.range(j, 1)[0] = bias_gradient(j) };
+                    };
+                    run_nodes(lo..hi, parallel, node);
+                }
+                (None, Some((step, state))) => {
+                    let slots = [
+                        Shared::new(&mut state.weight_slots[0]),
+                        Shared::new(&mut state.weight_slots[1]),
+                    ];
+                    let bias_slots = [
+                        Shared::new(&mut state.bias_slots[0]),
+                        Shared::new(&mut state.bias_slots[1]),
+                    ];
+                    let node = |j: usize| {
+                        let r = plan.in_range(j);
+                        let (start, len) = (r.start, r.len());
+                        // SAFETY: node j owns its in-edge positions and its bias.
+                        let w = unsafe { w_all.range(start, len) };
+                        let mut s0 = unsafe { slot(&slots[0], start, len) };
+                        let mut s1 = unsafe { slot(&slots[1], start, len) };
+                        for (i, p) in r.enumerate() {
+                            let g = gradient_of(j, p);
+                            let (mut d0, mut d1) = (0.0, 0.0);
+                            step.update(
+                                &mut w[i],
+                                g,
+                                s0.as_deref_mut().map_or(&mut d0, |s| &mut s[i]),
+                                s1.as_deref_mut().map_or(&mut d1, |s| &mut s[i]),
+                            );
+                        }
+                        if train_bias {
+                            let g = bias_gradient(j);
+                            let b = unsafe { &mut b_all.range(j, 1)[0] };
+                            let s0 = unsafe { slot(&bias_slots[0], j, 1) };
+                            let s1 = unsafe { slot(&bias_slots[1], j, 1) };
+                            let (mut d0, mut d1) = (0.0, 0.0);
+                            step.update(
+                                b,
+                                g,
+                                s0.map_or(&mut d0, |s| &mut s[0]),
+                                s1.map_or(&mut d1, |s| &mut s[0]),
+                            );
+                        }
+                    };
+                    run_nodes(lo..hi, parallel, node);
+                }
+                _ => unreachable!("exactly one sink"),
+            }
+        }
+    }
+}
+
+/// The optimiser slot range of a node, or `None` when the optimiser keeps no such slot.
+///
+/// # Safety
+/// As [`Shared::range`].
+#[allow(clippy::mut_from_ref)]
+unsafe fn slot(shared: &Shared<f32>, start: usize, len: usize) -> Option<&mut [f32]> {
+    (shared.len > 0).then(|| shared.range(start, len))
+}
+
+fn run_nodes(nodes: std::ops::Range<usize>, parallel: bool, f: impl Fn(usize) + Sync + Send) {
+    if parallel {
+        nodes.into_par_iter().for_each(f);
+    } else {
+        nodes.for_each(f);
+    }
+}
+
+pub(crate) fn check_finite(values: &[f32], what: &str) -> Result<()> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(i) => invalid(format!(
+            "{what}[{i}] = {} is not finite (NaN or infinity)",
+            values[i]
+        )),
+        None => Ok(()),
+    }
+}
