@@ -33,7 +33,7 @@ __all__ = [
     "io_bounds",
     "io_schedule",
     "io_efficient_network",
-    "io_execute",
+    "IoPlan",
 ]
 
 __version__: str
@@ -139,11 +139,18 @@ def io_schedule(
 def io_efficient_network(
     inputs: int, neurons: int, degree: int, fast_memory: int, seed: int = 0
 ) -> tuple[Dag, npt.NDArray[np.int64]]: ...
-def io_execute(
-    dag: Dag,
-    order: npt.NDArray[np.integer],
-    weights: npt.NDArray[np.float32],
-    inputs: npt.NDArray[np.float32],
-    input_ids: Optional[npt.NDArray[np.integer]] = None,
-    output_ids: Optional[npt.NDArray[np.integer]] = None,
-) -> npt.NDArray[np.float32]: ...
+
+@final
+class IoPlan:
+    def __new__(
+        cls,
+        dag: Dag,
+        order: npt.NDArray[np.integer],
+        input_ids: Optional[npt.NDArray[np.integer]] = None,
+        output_ids: Optional[npt.NDArray[np.integer]] = None,
+    ) -> IoPlan: ...
+    @property
+    def rows(self) -> int: ...
+    def run(
+        self, weights: npt.NDArray[np.float32], inputs: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]: ...
