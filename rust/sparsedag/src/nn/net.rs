@@ -24,6 +24,8 @@ use crate::rng::Rng;
 const TILE: usize = 256;
 /// Columns per unit of the input-gradient scatter (several units even at batch 128).
 const SCATTER_TILE: usize = 64;
+/// Weight gradients computed per kernel call before the optimiser applies them.
+const GRAD_CHUNK: usize = 64;
 /// Multiply-adds below which a layer step runs on the calling thread (rayon's fork-join
 /// overhead would dominate).
 const PARALLEL_WORK: usize = 1 << 15;
@@ -192,6 +194,14 @@ impl<T> Shared<T> {
             ptr: slice.as_mut_ptr(),
             len: slice.len(),
         }
+    }
+
+    fn as_ptr(&self) -> *mut T {
+        self.ptr
+    }
+
+    fn len(&self) -> usize {
+        self.len
     }
 
     /// # Safety
@@ -502,12 +512,19 @@ impl Net {
                         let r = plan.in_range(j);
                         let sources = &plan.in_sources()[r.clone()];
                         let first = sources.partition_point(|&s| (s as usize) < num_inputs);
-                        for (&s, &w) in sources[first..].iter().zip(&weights[r][first..]) {
-                            // SAFETY: tiles own disjoint column ranges; within a tile one
-                            // row slice is live at a time.
-                            let row = unsafe { lows.range(s as usize * batch + col0, width) };
-                            simd.axpy(row, w, delta);
-                        }
+                        // SAFETY: tiles own disjoint column ranges of the rows below the
+                        // layer; nothing else touches them during the scatter.
+                        unsafe {
+                            simd.scatter(
+                                lows.as_ptr(),
+                                lows.len(),
+                                &sources[first..],
+                                &weights[r][first..],
+                                batch,
+                                col0,
+                                delta,
+                            )
+                        };
                     }
                 };
                 let tiles = batch.div_ceil(SCATTER_TILE);
@@ -524,12 +541,16 @@ impl Net {
             let train_bias = self.train_bias;
             let w_all = Shared::new(&mut self.weights);
             let b_all = Shared::new(&mut self.biases);
-            let gradient_of = |j: usize, p: usize| {
-                let s = plan.in_sources()[p] as usize;
-                simd.dot(
-                    &acts[s * batch..(s + 1) * batch],
+            // Gradients of the in-edges of j, `GRAD_CHUNK` at a time, into `out`.
+            let gradients_of = |j: usize, start: usize, out: &mut [f32]| {
+                let sources = &plan.in_sources()[start..start + out.len()];
+                simd.dots(
+                    out,
+                    sources,
+                    acts,
+                    batch,
                     &deltas[(j - lo) * batch..][..batch],
-                )
+                );
             };
             let bias_gradient = |j: usize| simd.sum(&deltas[(j - lo) * batch..][..batch]);
             match (&mut store, &mut apply) {
@@ -540,9 +561,7 @@ impl Net {
                         let r = plan.in_range(j);
                         // SAFETY: node j owns its in-edge positions and its bias.
                         let out = unsafe { gws.range(r.start, r.len()) };
-                        for (o, p) in out.iter_mut().zip(r) {
-                            *o = gradient_of(j, p);
-                        }
+                        gradients_of(j, r.start, out);
                         unsafe { gbs.range(j, 1)[0] = bias_gradient(j) };
                     };
                     run_nodes(lo..hi, parallel, node);
@@ -563,15 +582,20 @@ impl Net {
                         let w = unsafe { w_all.range(start, len) };
                         let mut s0 = unsafe { slot(&slots[0], start, len) };
                         let mut s1 = unsafe { slot(&slots[1], start, len) };
-                        for (i, p) in r.enumerate() {
-                            let g = gradient_of(j, p);
-                            let (mut d0, mut d1) = (0.0, 0.0);
-                            step.update(
-                                &mut w[i],
-                                g,
-                                s0.as_deref_mut().map_or(&mut d0, |s| &mut s[i]),
-                                s1.as_deref_mut().map_or(&mut d1, |s| &mut s[i]),
-                            );
+                        let mut grads = [0.0f32; GRAD_CHUNK];
+                        for chunk in (0..len).step_by(GRAD_CHUNK) {
+                            let count = GRAD_CHUNK.min(len - chunk);
+                            gradients_of(j, start + chunk, &mut grads[..count]);
+                            for (k, &g) in grads[..count].iter().enumerate() {
+                                let i = chunk + k;
+                                let (mut d0, mut d1) = (0.0, 0.0);
+                                step.update(
+                                    &mut w[i],
+                                    g,
+                                    s0.as_deref_mut().map_or(&mut d0, |s| &mut s[i]),
+                                    s1.as_deref_mut().map_or(&mut d1, |s| &mut s[i]),
+                                );
+                            }
                         }
                         if train_bias {
                             let g = bias_gradient(j);
