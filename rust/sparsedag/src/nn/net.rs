@@ -268,14 +268,7 @@ impl Net {
         for &s in plan.in_sources() {
             out_degree[s as usize] += 1;
         }
-        let rank = plan.user_edge_order();
-        let mut rng = Rng::new(seed);
-        let draws: Vec<f64> = (0..rank.len())
-            .map(|_| match init {
-                Init::Normal => rng.normal(),
-                _ => rng.uniform(-1.0, 1.0),
-            })
-            .collect();
+        // First the scale of every weight, then the draws in the user's edge order.
         for j in 0..n {
             let fan_in = (plan.in_range(j).len() as f64).max(1.0);
             for p in plan.in_range(j) {
@@ -286,8 +279,17 @@ impl Net {
                     Init::XavierUniform => (6.0 / (fan_in + fan_out)).sqrt(),
                     Init::Normal => (2.0 / fan_in).sqrt(),
                 };
-                self.weights[p] = (draws[rank[p] as usize] * scale) as f32;
+                self.weights[p] = scale as f32;
             }
+        }
+        let mut rng = Rng::new(seed);
+        for p in plan.user_edge_positions() {
+            let draw = match init {
+                Init::Normal => rng.normal(),
+                _ => rng.uniform(-1.0, 1.0),
+            };
+            let w = &mut self.weights[p as usize];
+            *w = (draw * f64::from(*w)) as f32;
         }
         self.biases.fill(0.0);
         if init == Init::KaimingUniform && self.train_bias {
@@ -322,12 +324,11 @@ impl Net {
 
     /// Weights in the user's edge order (that of `Dag::edges`).
     pub fn weights_user_order(&self) -> Vec<f32> {
-        let rank = self.plan.user_edge_order();
-        let mut out = vec![0.0; self.weights.len()];
-        for (p, &r) in rank.iter().enumerate() {
-            out[r as usize] = self.weights[p];
-        }
-        out
+        self.plan
+            .user_edge_positions()
+            .into_iter()
+            .map(|p| self.weights[p as usize])
+            .collect()
     }
 
     pub fn set_weights_user_order(&mut self, weights: &[f32]) -> Result<()> {
@@ -339,9 +340,8 @@ impl Net {
             ));
         }
         check_finite(weights, "weights")?;
-        let rank = self.plan.user_edge_order();
-        for (p, &r) in rank.iter().enumerate() {
-            self.weights[p] = weights[r as usize];
+        for (r, p) in self.plan.user_edge_positions().into_iter().enumerate() {
+            self.weights[p as usize] = weights[r];
         }
         Ok(())
     }
@@ -372,11 +372,12 @@ impl Net {
 
     /// Maps gradients from internal orders to the user's (edges as `Dag::edges`, biases by id).
     pub fn to_user_order(&self, weight_grads: &[f32], bias_grads: &[f32]) -> (Vec<f32>, Vec<f32>) {
-        let rank = self.plan.user_edge_order();
-        let mut w = vec![0.0; weight_grads.len()];
-        for (p, &r) in rank.iter().enumerate() {
-            w[r as usize] = weight_grads[p];
-        }
+        let w = self
+            .plan
+            .user_edge_positions()
+            .into_iter()
+            .map(|p| weight_grads[p as usize])
+            .collect();
         let b = self
             .plan
             .internal_of()
