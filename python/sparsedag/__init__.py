@@ -6,6 +6,7 @@ scipy.sparse and networkx interop and friendly errors.
 
 from __future__ import annotations
 
+from . import datasets, sparse
 from ._coarsen import (
     COARSEN_REDUCTIONS,
     KMIS,
@@ -19,7 +20,6 @@ from ._coarsen import (
     pool,
     take,
 )
-from . import datasets, sparse
 from ._core import (
     CycleError,
     DuplicateEdgeError,
@@ -51,6 +51,7 @@ from ._order import (
     topological_order,
 )
 from ._parallel_mlps import ParallelMLPs
+from ._set_estimators import SparseMLPClassifier, SparseMLPRegressor
 
 __all__ = [
     "LAYERING_METHODS",
@@ -104,4 +105,6 @@ __all__ = [
     "DagNet",
     "ParallelMLPs",
     "load",
+    "SparseMLPClassifier",
+    "SparseMLPRegressor",
 ]
