@@ -192,6 +192,7 @@ def test_pickle_round_trip_and_published_preset(digits):
     np.testing.assert_array_equal(copy.predict_proba(Xte), clf.predict_proba(Xte))
     pub = sd.SparseMLPClassifier.published(hidden=(8,))
     assert (pub.lr, pub.dropout, pub.init, pub.hidden) == (0.01, 0.3, "he_uniform", (8,))
+    assert sd.SparseMLPClassifier().lr is None  # 0.05 for classifiers, 0.01 for regressors
     assert sd.SparseMLPClassifier().get_params()["hidden"] == (1000, 1000, 1000)
 
 

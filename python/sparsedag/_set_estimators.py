@@ -183,6 +183,7 @@ class _SparseMLP(_Base):
     """Shared machinery of :class:`SparseMLPClassifier` and :class:`SparseMLPRegressor`."""
 
     _loss = "mse"
+    _default_lr = 0.01
 
     def __init__(
         self,
@@ -195,7 +196,7 @@ class _SparseMLP(_Base):
         alpha: float = 0.6,
         importance_pruning: Optional[tuple[int, int, float]] = None,
         dropout: float = 0.0,
-        lr: float = 0.05,
+        lr: Optional[float] = None,
         momentum: float = 0.9,
         weight_decay: float = 2e-4,
         batch_size: int = 128,
@@ -296,7 +297,13 @@ class _SparseMLP(_Base):
             "alpha": alpha,
             "pruning": pruning,
             "dropout": _check_float(self.dropout, "dropout", 0.0, 1.0, closed_high=False),
-            "lr": _check_float(self.lr, "lr", 0.0, math.inf, closed_high=True),
+            "lr": _check_float(
+                self._default_lr if self.lr is None else self.lr,
+                "lr",
+                0.0,
+                math.inf,
+                closed_high=True,
+            ),
             "momentum": _check_float(self.momentum, "momentum", 0.0, 1.0, closed_high=False),
             "weight_decay": _check_float(
                 self.weight_decay, "weight_decay", 0.0, math.inf, closed_high=True
@@ -638,7 +645,8 @@ class SparseMLPClassifier(_ClassifierMixin, _SparseMLP):
         summed |incoming weight| is at or below the layer's percentile are removed with all
         their connections.
     dropout, lr, momentum, weight_decay, batch_size, epochs : SGD with momentum and L2 weight
-        decay on mini-batches; dropout on hidden neurons.
+        decay on mini-batches; dropout on hidden neurons. ``lr=None`` means 0.05 for the
+        classifier and 0.01 for the regressor (mean squared error has unbounded gradients).
     init : weight initialisation (new connections of evolution use it too): ``"he_uniform"``
         (limit sqrt(6 / n_in), the layer width: published and default), ``"he_uniform_neuron"``
         (sqrt(6 / k) with each neuron's real fan-in k) or ``"xavier_uniform"``.
@@ -661,6 +669,7 @@ class SparseMLPClassifier(_ClassifierMixin, _SparseMLP):
     """
 
     _loss = "cross_entropy"
+    _default_lr = 0.05
 
     def _prepare_targets(self, y: Any, classes: Any) -> None:
         y_arr = self._check_y(y)
