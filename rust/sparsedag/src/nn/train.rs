@@ -89,9 +89,16 @@ impl Model {
         (self.net, self.state)
     }
 
+    /// Checks a whole data set once (finite values, shapes, targets that fit the loss), so that
+    /// per-batch calls such as [`Model::batch_gradients`] need only cheap checks.
+    pub fn validate_data(&self, data: &Data, loss: Loss) -> Result<usize> {
+        self.check_data(data, loss, 1)
+    }
+
     /// Gradients of one batch's mean loss with respect to every weight (in-edge order) and bias
     /// (internal order), written into `weights` and `biases`, without changing the model. A
-    /// data-parallel worker computes its sparse update with this.
+    /// data-parallel worker computes its sparse update with this. The data set must have passed
+    /// [`Model::validate_data`]; here only the batch's rows and labels are checked.
     #[allow(clippy::too_many_arguments)]
     pub fn batch_gradients(
         &mut self,
@@ -102,9 +109,26 @@ impl Model {
         weights: &mut [f32],
         biases: &mut [f32],
     ) -> Result<Stats> {
-        let rows = self.check_data(data, loss, 1)?;
+        let rows = data.rows();
+        let outputs = self.net.plan().outputs().len();
+        if data.features != self.net.plan().num_inputs()
+            || data.targets.num_samples() != rows
+            || data.x.len() != rows * data.features
+        {
+            return invalid("the data set does not match the network (validate it first)");
+        }
         if samples.is_empty() || samples.iter().any(|&s| s as usize >= rows) {
             return invalid("a batch needs at least one sample, each a row of X");
+        }
+        let targets_fit = match (loss, data.targets) {
+            (Loss::CrossEntropy, Targets::Labels(labels)) => samples
+                .iter()
+                .all(|&s| (labels[s as usize] as usize) < outputs),
+            (Loss::Mse, Targets::Values { width, .. }) => width == outputs,
+            _ => false,
+        };
+        if !targets_fit {
+            return invalid("the targets do not fit the loss and the network's outputs");
         }
         let (m, n) = (self.net.plan().num_edges(), self.net.plan().num_nodes());
         if weights.len() != m || biases.len() != n {

@@ -194,6 +194,7 @@ impl DataParallel {
                 data.rows()
             ));
         }
+        server.model.validate_data(data, options.loss)?;
         if self.orders.as_ref().is_none_or(|(e, _)| *e != epoch) {
             let orders = (0..self.shards.workers())
                 .map(|k| self.shards.epoch_order(k, epoch))
