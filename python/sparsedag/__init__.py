@@ -52,6 +52,7 @@ from ._order import (
     topological_order,
 )
 from ._parallel_mlps import ParallelMLPs
+from ._set_estimators import SparseMLPClassifier, SparseMLPRegressor
 
 __all__ = [
     "LAYERING_METHODS",
@@ -106,4 +107,6 @@ __all__ = [
     "DagNet",
     "ParallelMLPs",
     "load",
+    "SparseMLPClassifier",
+    "SparseMLPRegressor",
 ]

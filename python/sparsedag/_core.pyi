@@ -52,6 +52,7 @@ __all__ = [
     "shuffle_order",
     "prune_to_count",
     "IoPlan",
+    "SetMlpCore",
 ]
 
 __version__: str
@@ -354,3 +355,99 @@ class IoPlan:
     def run(
         self, weights: npt.NDArray[np.float32], inputs: npt.NDArray[np.float32]
     ) -> npt.NDArray[np.float32]: ...
+class SetMlpCore:
+    def __new__(
+        cls,
+        sizes: list[int],
+        epsilon: float = 20.0,
+        init: str = "he_uniform_neuron",
+        activation: str = "all_relu",
+        alpha: float = 0.6,
+        seed: int = 0,
+    ) -> SetMlpCore: ...
+    @staticmethod
+    def from_layers(
+        layers: list[
+            tuple[
+                int,
+                int,
+                npt.NDArray[np.int64],
+                npt.NDArray[np.int64],
+                npt.NDArray[np.float32],
+            ]
+        ],
+        biases: npt.NDArray[np.float32],
+        init: str = "he_uniform_neuron",
+        activation: str = "all_relu",
+        alpha: float = 0.6,
+    ) -> SetMlpCore: ...
+    def sizes(self) -> npt.NDArray[np.int64]: ...
+    def layer_connections(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def num_connections(self) -> int: ...
+    @property
+    def num_hidden_neurons(self) -> int: ...
+    def layer(
+        self, l: int
+    ) -> tuple[
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.float32],
+        npt.NDArray[np.float32],
+    ]: ...
+    def biases(self) -> npt.NDArray[np.float32]: ...
+    def train(
+        self,
+        x: npt.NDArray[np.float32],
+        y: npt.NDArray[Any],
+        order: npt.NDArray[np.int64],
+        first_batch: int,
+        num_batches: int,
+        batch_size: int,
+        loss: str,
+        lr: float,
+        momentum: float,
+        weight_decay: float,
+        dropout: float,
+        seed: int,
+    ) -> tuple[list[float], list[int], int]: ...
+    def evolve(self, zeta: float, evolve_output_layer: bool, seed: int) -> int: ...
+    def importance_prune(self, percentile: float) -> int: ...
+    def evaluate(
+        self, x: npt.NDArray[np.float32], y: npt.NDArray[Any], loss: str
+    ) -> tuple[list[float], list[int], int]: ...
+    def predict(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
+    def start_data_parallel(self, rows: int, workers: int, seed: int) -> None: ...
+    def shared_rounds(self, batch_size: int) -> int: ...
+    def train_shared(
+        self,
+        x: npt.NDArray[np.float32],
+        y: npt.NDArray[Any],
+        epoch: int,
+        first_round: int,
+        num_rounds: int,
+        batch_size: int,
+        loss: str,
+        lr: float,
+        momentum: float,
+        weight_decay: float,
+        dropout: float,
+        seed: int,
+    ) -> tuple[list[float], list[int], int]: ...
+    def train_local(
+        self,
+        x: npt.NDArray[np.float32],
+        y: npt.NDArray[Any],
+        epoch: int,
+        batch_size: int,
+        loss: str,
+        lr: float,
+        momentum: float,
+        weight_decay: float,
+        dropout: float,
+        seed: int,
+        evolve: bool,
+        zeta: float,
+        evolve_output_layer: bool,
+    ) -> tuple[list[float], list[int], int]: ...
+    def finish_data_parallel(self) -> bool: ...

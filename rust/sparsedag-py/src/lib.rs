@@ -11,6 +11,7 @@ mod layering;
 mod memory;
 mod nn;
 mod order;
+mod set_mlp;
 mod sparse;
 mod threads;
 
@@ -29,5 +30,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     iosched::register(m)?;
     sparse::register(m)?;
     nn::register(m)?;
+    set_mlp::register(m)?;
     Ok(())
 }

@@ -16,3 +16,4 @@ pub mod sparse;
 pub use cancel::Cancel;
 pub use error::{Error, Result};
 pub use graph::{Dag, DuplicatePolicy};
+pub mod set_mlp;
