@@ -355,6 +355,7 @@ class IoPlan:
     def run(
         self, weights: npt.NDArray[np.float32], inputs: npt.NDArray[np.float32]
     ) -> npt.NDArray[np.float32]: ...
+
 class SetMlpCore:
     def __new__(
         cls,
