@@ -12,7 +12,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from . import _core
+from . import _core, _ordered
 from ._dag import Dag, as_dag
 
 __all__ = ["ACTIVATIONS", "INITS", "DagNet", "load"]
@@ -530,13 +530,35 @@ class DagNet:
         return history
 
     # -- inference ------------------------------------------------------------------------
-    def forward(self, X: Any) -> np.ndarray:
-        """Raw output activations, shape ``(rows, num_outputs)``, float32."""
-        return self._core.predict(self._check_x(X))
+    def forward(self, X: Any, *, memory: str = "full", schedule: Any = None) -> np.ndarray:
+        """Raw output activations, shape ``(rows, num_outputs)``, float32.
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Class labels after cross-entropy training, else the outputs (rows x outputs)."""
-        out = self.forward(X)
+        ``memory="full"`` runs layer by layer with one activation row per neuron.
+        ``memory="low"`` runs in a memory-minimising topological order
+        (:func:`sparsedag.topological_order` with ``method="min_memory"``, computed once) and
+        frees each activation after its last use. ``schedule`` (an :func:`sparsedag.io_schedule`
+        result or a topological order of node ids) runs in that order, also freeing rows.
+        Every mode gives the same outputs (same kernel and summation order per neuron).
+        """
+        x = self._check_x(X)
+        if memory == "full" and schedule is None:
+            return self._core.predict(x)
+        return _ordered.forward(self, x, memory, schedule)
+
+    def activation_rows(self, memory: str = "low", schedule: Any = None) -> int:
+        """Activation rows (one batch of float32 each) that :meth:`forward` keeps in the given
+        mode: one per node for ``"full"``, else the inputs plus the most alive at once."""
+        return _ordered.activation_rows(self, memory, schedule)
+
+    @property
+    def dag(self) -> Dag:
+        """The wiring (as ``graph``), so ``sd.io_schedule(net, ...)`` takes the network."""
+        return self.graph
+
+    def predict(self, X: Any, *, memory: str = "full", schedule: Any = None) -> np.ndarray:
+        """Class labels after cross-entropy training, else the outputs (rows x outputs).
+        ``memory``/``schedule`` choose the evaluation order, as in :meth:`forward`."""
+        out = self.forward(X, memory=memory, schedule=schedule)
         if self.loss_ == "cross_entropy":
             labels = out.argmax(axis=1)
             return self.classes_[labels] if self.classes_ is not None else labels

@@ -11,6 +11,7 @@ mod layering;
 mod memory;
 mod nn;
 mod order;
+mod ordered;
 mod set_mlp;
 mod sparse;
 mod threads;
@@ -31,5 +32,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sparse::register(m)?;
     nn::register(m)?;
     set_mlp::register(m)?;
+    ordered::register(m)?;
     Ok(())
 }

@@ -116,7 +116,7 @@ pub(crate) fn stats_tuple(stats: Stats) -> StatsTuple {
 }
 
 impl PyDagNetCore {
-    fn lock(&self) -> PyResult<MutexGuard<'_, Model>> {
+    pub(crate) fn lock(&self) -> PyResult<MutexGuard<'_, Model>> {
         // Never block while holding the GIL: the thread that owns the lock may need the GIL
         // to poll for Ctrl-C.
         self.model.try_lock().map_err(|e| match e {

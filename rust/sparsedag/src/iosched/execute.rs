@@ -61,42 +61,13 @@ impl ExecutionPlan {
                 outputs += 1;
             }
         }
-        let mut position = vec![0u32; n];
-        for (t, &v) in order.iter().enumerate() {
-            position[v as usize] = t as u32;
-        }
-        // Values whose last reader is each step, as CSR over steps.
-        let mut offsets = vec![0usize; n + 1];
-        let last_reader = |v: u32| {
-            dag.successors(v)
-                .iter()
-                .map(|&w| position[w as usize])
-                .max()
-        };
-        for v in 0..n as u32 {
-            if let Some(t) = last_reader(v).filter(|_| !network.input(v)) {
-                offsets[t as usize + 1] += 1;
-            }
-        }
-        for t in 0..n {
-            offsets[t + 1] += offsets[t];
-        }
-        let mut released = vec![0u32; offsets[n]];
-        let mut cursor = offsets.clone();
-        for v in 0..n as u32 {
-            if let Some(t) = last_reader(v).filter(|_| !network.input(v)) {
-                released[cursor[t as usize]] = v;
-                cursor[t as usize] += 1;
-            }
-        }
-        let (in_offsets, _) = dag.in_csr();
-        let mut free_rows: Vec<u32> = Vec::new();
-        let mut rows = inputs as u32;
+        let (in_offsets, in_sources) = dag.in_csr();
+        let rows = assign_rows(order, in_offsets, in_sources, &mut row_of, inputs as u32);
         let mut steps = Vec::with_capacity(n - inputs);
         let mut operand_row = Vec::with_capacity(dag.num_edges());
         let mut weight_index = Vec::with_capacity(dag.num_edges());
         let mut passthrough = Vec::new();
-        for (t, &v) in order.iter().enumerate() {
+        for &v in order {
             if network.input(v) {
                 if network.output(v) {
                     passthrough.push((row_of[v as usize], output_row[v as usize]));
@@ -107,30 +78,17 @@ impl ExecutionPlan {
                 operand_row.push(row_of[u as usize]);
                 weight_index.push((in_offsets[v as usize] + i) as u32);
             }
-            // Operands read for the last time here free their rows only after this step, so
-            // the new value never overwrites one of its own operands.
-            let row = if dag.successors(v).is_empty() {
-                NONE
-            } else {
-                free_rows.pop().unwrap_or_else(|| {
-                    rows += 1;
-                    rows - 1
-                })
-            };
-            row_of[v as usize] = row;
+            let row = row_of[v as usize];
             steps.push(Step {
                 edges_end: operand_row.len(),
                 row,
                 output: output_row[v as usize],
             });
-            for &done in &released[offsets[t]..offsets[t + 1]] {
-                free_rows.push(row_of[done as usize]);
-            }
         }
         Ok(ExecutionPlan {
             inputs,
             outputs: outputs as usize,
-            rows: rows as usize,
+            rows,
             steps,
             operand_row,
             weight_index,
@@ -215,6 +173,76 @@ impl ExecutionPlan {
         }
         Ok(output)
     }
+}
+
+/// Gives every computed value of `order` a memory row for its lifetime: from its own step to
+/// the step of its last reader, after which the row is free for the next value (most recently
+/// freed first, so a new value lands in a row that is likely still in cache). Values with a
+/// preset row in `row_of` (such as the inputs) keep it and are never freed; values nobody
+/// reads get no row (`u32::MAX`). Operands read for the last time at a step free their rows
+/// only after that step, so a new value never overwrites one of its own operands.
+///
+/// `order` lists every node once, each after its predecessors (the caller checks this);
+/// `in_offsets`/`in_sources` are the in-edge CSR over the same ids; rows `0..first_free` are
+/// taken. Returns the number of rows used. Because `row_of` is assigned once per value, the
+/// row of an operand is `row_of[u]` at every step that reads it.
+pub fn assign_rows(
+    order: &[u32],
+    in_offsets: &[usize],
+    in_sources: &[u32],
+    row_of: &mut [u32],
+    first_free: u32,
+) -> usize {
+    let n = order.len();
+    let mut position = vec![0u32; n];
+    for (t, &v) in order.iter().enumerate() {
+        position[v as usize] = t as u32;
+    }
+    // The step of each value's last reader (NONE: nobody reads it).
+    let mut last_reader = vec![NONE; n];
+    for v in 0..n {
+        let t = position[v];
+        for &u in &in_sources[in_offsets[v]..in_offsets[v + 1]] {
+            let last = &mut last_reader[u as usize];
+            if *last == NONE || *last < t {
+                *last = t;
+            }
+        }
+    }
+    let preset: Vec<bool> = row_of.iter().map(|&r| r != NONE).collect();
+    // Values whose last reader is each step, as CSR over steps (ascending ids).
+    let mut offsets = vec![0usize; n + 1];
+    for v in 0..n {
+        if last_reader[v] != NONE && !preset[v] {
+            offsets[last_reader[v] as usize + 1] += 1;
+        }
+    }
+    for t in 0..n {
+        offsets[t + 1] += offsets[t];
+    }
+    let mut released = vec![0u32; offsets[n]];
+    let mut cursor = offsets.clone();
+    for v in 0..n {
+        if last_reader[v] != NONE && !preset[v] {
+            let t = last_reader[v] as usize;
+            released[cursor[t]] = v as u32;
+            cursor[t] += 1;
+        }
+    }
+    let mut free_rows: Vec<u32> = Vec::new();
+    let mut rows = first_free;
+    for (t, &v) in order.iter().enumerate() {
+        if !preset[v as usize] && last_reader[v as usize] != NONE {
+            row_of[v as usize] = free_rows.pop().unwrap_or_else(|| {
+                rows += 1;
+                rows - 1
+            });
+        }
+        for &done in &released[offsets[t]..offsets[t + 1]] {
+            free_rows.push(row_of[done as usize]);
+        }
+    }
+    rows as usize
 }
 
 /// Plans and runs in one call.

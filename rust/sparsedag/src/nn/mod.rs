@@ -5,13 +5,15 @@
 //! - [`net`]: weights, biases, activations; forward and backward over neuron-major buffers;
 //! - [`kernels`]: the per-connection SIMD kernels, chosen at run time;
 //! - [`activation`], [`loss`], [`optim`]: the pieces of a training step;
-//! - [`train`]: mini-batch training, evaluation and prediction with cancellation.
+//! - [`train`]: mini-batch training, evaluation and prediction with cancellation;
+//! - [`ordered`]: inference in any topological order with activation rows reused.
 
 pub mod activation;
 pub mod kernels;
 pub mod loss;
 pub mod net;
 pub mod optim;
+pub mod ordered;
 pub mod plan;
 pub mod train;
 
@@ -20,5 +22,6 @@ pub use kernels::{Level, Simd};
 pub use loss::{Loss, Stats, Targets};
 pub use net::{Init, Net, Workspace};
 pub use optim::{Kind as OptimizerKind, Optimizer};
+pub use ordered::OrderedForward;
 pub use plan::Plan;
 pub use train::{shuffled_order, Data, Model, TrainOptions};

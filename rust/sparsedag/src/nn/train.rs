@@ -215,6 +215,10 @@ impl Model {
         self.simd = simd;
     }
 
+    pub fn simd(&self) -> Simd {
+        self.simd
+    }
+
     pub fn simd_name(&self) -> &'static str {
         self.simd.level().name()
     }

@@ -1,0 +1,120 @@
+"""Inference of a :class:`~sparsedag.DagNet` in a chosen order of its neurons instead of layer by
+layer: ``predict(X, memory="low")`` (a memory-minimising topological order) and
+``predict(X, schedule=s)`` (an I/O schedule from :func:`sparsedag.io_schedule`, or any
+topological order). Each activation is kept in a memory row from its own step to the step of its
+last reader, after which the row is reused; the outputs equal those of the layer-by-layer pass
+(same kernel, same summation order per neuron)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any, Optional
+
+import numpy as np
+
+from . import _core
+from ._memory import memory_order
+
+if TYPE_CHECKING:
+    from ._net import DagNet
+
+#: Values of ``memory`` accepted by :meth:`DagNet.predict`.
+MEMORY_MODES = ("full", "low")
+
+
+def _check_memory(memory: Any) -> str:
+    if not isinstance(memory, str) or memory not in MEMORY_MODES:
+        raise ValueError(
+            f"unknown memory mode {memory!r}; choose 'full' (layer by layer, one activation row "
+            "per neuron) or 'low' (a memory-minimising order, rows freed after their last use)"
+        )
+    return memory
+
+
+def _schedule_order(schedule: Any, num_nodes: int) -> np.ndarray:
+    """The order of an :class:`~sparsedag.IoSchedule` (anything with an ``order``) or an
+    integer array of node ids."""
+    order = getattr(schedule, "order", schedule)
+    array = np.asarray(order)
+    if array.dtype.kind not in "iu":
+        raise TypeError(
+            f"schedule must be an io_schedule(...) result or an integer array of node ids, got "
+            f"dtype {array.dtype}"
+        )
+    if array.ndim != 1 or array.shape[0] != num_nodes:
+        raise ValueError(
+            f"schedule must list every node of the network once ({num_nodes} nodes), got shape "
+            f"{array.shape}"
+        )
+    return np.ascontiguousarray(array, dtype=np.int64)
+
+
+def low_memory_order(net: DagNet) -> np.ndarray:
+    """A topological order of the network's nodes with few activation rows alive at once.
+
+    Sizes follow the executor: a computed neuron that something reads holds one row (one
+    batch of floats); inputs (always resident) and neurons nobody reads (written straight to
+    the output) hold none."""
+    dag = net.graph
+    sizes = (net.graph.out_degree() > 0).astype(np.float64)
+    sizes[net.inputs] = 0.0
+    return memory_order(dag, "min_memory", sizes)
+
+
+class _Plans:
+    """Planned orders of one network, by the order's bytes (plans are O(n + m) to build, as
+    much as one batch-1 inference, so they are kept)."""
+
+    def __init__(self) -> None:
+        self.low: Optional[Any] = None
+        self.low_order: Optional[np.ndarray] = None
+        self.by_order: dict[bytes, Any] = {}
+
+
+def _plans(net: DagNet) -> _Plans:
+    plans = net.__dict__.get("_ordered_plans")
+    if plans is None:
+        plans = _Plans()
+        net.__dict__["_ordered_plans"] = plans
+    return plans
+
+
+def ordered_plan(net: DagNet, memory: str = "low", schedule: Any = None) -> Any:
+    """The planned forward pass (an ``_core.OrderedForward``) for ``memory``/``schedule``."""
+    plans = _plans(net)
+    if schedule is None:
+        if plans.low is None:
+            plans.low_order = low_memory_order(net)
+            plans.low = _core.OrderedForward(net._core, plans.low_order)
+        return plans.low
+    order = _schedule_order(schedule, net.graph.num_nodes)
+    key = hashlib.blake2b(order.tobytes(), digest_size=16).digest()
+    plan = plans.by_order.get(key)
+    if plan is None:
+        plan = _core.OrderedForward(net._core, order)
+        if len(plans.by_order) >= 8:
+            plans.by_order.pop(next(iter(plans.by_order)))
+        plans.by_order[key] = plan
+    return plan
+
+
+def forward(net: DagNet, x: np.ndarray, memory: Any, schedule: Any) -> np.ndarray:
+    """Outputs for the checked float32 matrix ``x`` in the order ``memory``/``schedule`` ask for;
+    ``None`` means layer by layer."""
+    mode = _check_memory(memory)
+    if schedule is not None and mode == "low":
+        raise ValueError(
+            "pass either memory='low' or a schedule, not both (a schedule already frees each "
+            "activation after its last use)"
+        )
+    if schedule is None and mode == "full":
+        return net._core.predict(x)
+    return ordered_plan(net, mode, schedule).predict(net._core, x)
+
+
+def activation_rows(net: DagNet, memory: str = "low", schedule: Any = None) -> int:
+    """Activation rows (each one batch of float32) the ordered pass keeps: the inputs plus the
+    most activations alive at once; the layer-by-layer pass keeps one per node."""
+    if schedule is None and _check_memory(memory) == "full":
+        return net.graph.num_nodes
+    return int(ordered_plan(net, memory, schedule).rows)

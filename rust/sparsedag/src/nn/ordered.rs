@@ -1,0 +1,225 @@
+//! Inference in a given order of the neurons instead of layer by layer: a memory-minimising
+//! topological order (`predict(X, memory="low")`) or an I/O schedule (`predict(X,
+//! schedule=s)`). Each activation lives in a memory row from its own step to the step of its
+//! last reader and the row is then reused ([`crate::iosched::assign_rows`], the slot machinery
+//! of the I/O executor), so the buffer holds the inputs plus the most activations alive at
+//! once instead of one row per neuron.
+//!
+//! Each neuron is computed by the same kernel as the layer-by-layer forward pass, with its
+//! in-edges in the plan's order, so the outputs equal those of [`Net::forward`] whatever the
+//! order. Batches are split into column tiles that run the whole order independently (in
+//! parallel when there are several), so the result does not depend on the thread count.
+
+use rayon::prelude::*;
+
+use super::kernels::Simd;
+use super::net::Net;
+use super::plan::Plan;
+use crate::cancel::Cancel;
+use crate::error::{invalid, Result};
+use crate::iosched::assign_rows;
+
+const NONE: u32 = u32::MAX;
+/// Rows of X per chunk (as the layer-by-layer prediction).
+const CHUNK: usize = 1024;
+/// Columns per tile: one tile's rows of a wide network stay in cache far longer than a whole
+/// batch's, and tiles are independent units of parallel work.
+const TILE: usize = 256;
+
+#[derive(Debug, Clone, Copy)]
+struct OrderedStep {
+    /// Internal id of the neuron.
+    node: u32,
+    /// Memory row receiving its activation, `NONE` if nothing reads it.
+    row: u32,
+    /// Column of the output matrix, `NONE` if it is not an output.
+    output: u32,
+}
+
+/// A network's forward pass planned once for one order of its neurons.
+#[derive(Debug, Clone)]
+pub struct OrderedForward {
+    num_nodes: usize,
+    num_edges: usize,
+    num_inputs: usize,
+    num_outputs: usize,
+    rows: usize,
+    steps: Vec<OrderedStep>,
+    /// Memory row of the source of every in-edge position (the plan's in-edge order).
+    operand_rows: Vec<u32>,
+}
+
+impl OrderedForward {
+    /// Plans the order `order` of the user's node ids (every node once, each after its
+    /// predecessors; inputs may appear anywhere, their rows are fixed).
+    pub fn new(plan: &Plan, order: &[u32]) -> Result<OrderedForward> {
+        let n = plan.num_nodes();
+        if order.len() != n {
+            return invalid(format!(
+                "the order has {} entries but the network has {n} nodes; it must list every \
+                 node once",
+                order.len()
+            ));
+        }
+        let mut internal_order = Vec::with_capacity(n);
+        let mut position = vec![u32::MAX; n];
+        for (t, &v) in order.iter().enumerate() {
+            if v as usize >= n {
+                return invalid(format!(
+                    "order[{t}] = {v} is not a node of the network (ids 0..{n})"
+                ));
+            }
+            let j = plan.internal_of()[v as usize];
+            if position[j as usize] != u32::MAX {
+                return invalid(format!("node {v} appears twice in the order"));
+            }
+            position[j as usize] = t as u32;
+            internal_order.push(j);
+        }
+        let (offsets, sources) = (plan.in_offsets(), plan.in_sources());
+        for j in 0..n {
+            for &s in &sources[offsets[j]..offsets[j + 1]] {
+                if position[s as usize] > position[j] {
+                    let node_of = plan.node_of();
+                    return invalid(format!(
+                        "the order is not topological: node {} comes before its predecessor {}",
+                        node_of[j], node_of[s as usize]
+                    ));
+                }
+            }
+        }
+        let num_inputs = plan.num_inputs();
+        let mut row_of = vec![NONE; n];
+        for (j, row) in row_of.iter_mut().enumerate().take(num_inputs) {
+            *row = j as u32;
+        }
+        let rows = assign_rows(
+            &internal_order,
+            offsets,
+            sources,
+            &mut row_of,
+            num_inputs as u32,
+        );
+        let mut output_of = vec![NONE; n];
+        for (o, &j) in plan.outputs().iter().enumerate() {
+            output_of[j as usize] = o as u32;
+        }
+        let steps = internal_order
+            .iter()
+            .filter(|&&j| j as usize >= num_inputs)
+            .map(|&j| OrderedStep {
+                node: j,
+                row: row_of[j as usize],
+                output: output_of[j as usize],
+            })
+            .collect();
+        let operand_rows = sources.iter().map(|&s| row_of[s as usize]).collect();
+        Ok(OrderedForward {
+            num_nodes: n,
+            num_edges: plan.num_edges(),
+            num_inputs,
+            num_outputs: plan.outputs().len(),
+            rows,
+            steps,
+            operand_rows,
+        })
+    }
+
+    /// Activation rows the plan needs: the inputs plus the most activations alive at once.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Outputs for every row of the row-major `x` (`rows x num_inputs`), row-major
+    /// `rows x outputs`, as [`super::Model::predict`] computes them.
+    pub fn predict(
+        &self,
+        net: &Net,
+        simd: Simd,
+        x: &[f32],
+        features: usize,
+        cancel: &Cancel,
+    ) -> Result<Vec<f32>> {
+        let plan = net.plan();
+        if plan.num_nodes() != self.num_nodes
+            || plan.num_edges() != self.num_edges
+            || plan.num_inputs() != self.num_inputs
+        {
+            return invalid("the order was planned for a network of a different shape");
+        }
+        if features != self.num_inputs {
+            return invalid(format!(
+                "X has {features} columns but the network has {} input nodes",
+                self.num_inputs
+            ));
+        }
+        if x.is_empty() {
+            return invalid("X is empty: it needs at least one row");
+        }
+        super::net::check_finite(x, "X (flattened)")?;
+        let samples = x.len() / features;
+        let outs = self.num_outputs;
+        let mut out = vec![0.0f32; samples * outs];
+        for (c, chunk) in out.chunks_mut(CHUNK * outs).enumerate() {
+            cancel.check()?;
+            let first = c * CHUNK;
+            let batch = chunk.len() / outs;
+            let tiles: Vec<(usize, &mut [f32])> = chunk
+                .chunks_mut(TILE * outs)
+                .enumerate()
+                .map(|(t, o)| (first + t * TILE, o))
+                .collect();
+            let run = |(start, o): (usize, &mut [f32])| {
+                let width = o.len() / outs;
+                self.run_tile(net, simd, &x[start * features..][..width * features], o);
+            };
+            if tiles.len() > 1 && batch * (self.num_edges + self.num_nodes) >= 1 << 15 {
+                tiles.into_par_iter().for_each(run);
+            } else {
+                tiles.into_iter().for_each(run);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs the whole order on `x.len() / num_inputs` samples; `out` is their rows of outputs.
+    fn run_tile(&self, net: &Net, simd: Simd, x: &[f32], out: &mut [f32]) {
+        let (inputs, outs) = (self.num_inputs, self.num_outputs);
+        let width = x.len() / inputs;
+        let mut memory = vec![0.0f32; self.rows * width];
+        for (b, sample) in x.chunks_exact(inputs).enumerate() {
+            for (i, &v) in sample.iter().enumerate() {
+                memory[i * width + b] = v;
+            }
+        }
+        let plan = net.plan();
+        let (weights, biases) = (net.weights(), net.biases());
+        let mut z = vec![0.0f32; width];
+        let mut scratch = vec![0.0f32; width];
+        for step in &self.steps {
+            let j = step.node as usize;
+            let r = plan.in_range(j);
+            simd.weighted_sum(
+                &mut z,
+                biases[j],
+                &self.operand_rows[r.clone()],
+                &weights[r],
+                &memory,
+                width,
+                0,
+            );
+            let a = if step.row == NONE {
+                &mut scratch[..]
+            } else {
+                &mut memory[step.row as usize * width..][..width]
+            };
+            net.activation(j).apply(&z, a);
+            if step.output != NONE {
+                let o = step.output as usize;
+                for (b, &v) in a.iter().enumerate() {
+                    out[b * outs + o] = v;
+                }
+            }
+        }
+    }
+}
