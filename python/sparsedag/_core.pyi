@@ -52,6 +52,7 @@ __all__ = [
     "prune_to_count",
     "IoPlan",
     "SetMlpCore",
+    "OrderedForward",
 ]
 
 __version__: str
