@@ -5,6 +5,11 @@ after `pip install .`:
     python benches/compare_order.py               # 500/1000/2000 nodes x 20 seeds, 30-node optimum
     python benches/compare_order.py --seeds 3        # quicker
     python benches/compare_order.py --sizes 500 --seeds 5 --small-seeds 5
+    python benches/compare_order.py --sizes --small-seeds 0 --network-sizes 1000 2000
+
+Besides the layered graphs it runs the network DAGs of the engine benchmark
+(benches/compare_dagnet.py: Erdős–Rényi G(n, 0.01), largest connected component, edges oriented
+by a random node order) with unit sizes: every value is one activation row of a batch.
 
 Peers: Kahn order; the best of 100 random topological orders (lexicographic by random keys);
 the three greedy orders of PyTorch Inductor's reorder_for_peak_memory (LPMF, BFS, DFS,
@@ -28,6 +33,7 @@ import numpy as np
 import sparsedag as sd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare_dagnet import er_dag
 from inductor_orders import RULES, check
 
 
@@ -41,11 +47,22 @@ def random_best(dag, sizes, count: int, seed: int) -> float:
     )
 
 
-def run_size(n: int, seeds: int, effort: float, random_orders: int, exact: bool) -> dict:
+def layered_instance(n: int, seed: int) -> tuple[sd.Dag, np.ndarray]:
+    graph = sd.layered_graph(n, seed=seed)
+    return graph.dag, graph.sizes
+
+
+def network_instance(n: int, seed: int, p: float = 0.01) -> tuple[sd.Dag, np.ndarray]:
+    src, dst, nodes = er_dag(n, p, seed)
+    return sd.Dag.from_edges(src, dst, nodes), np.ones(nodes)
+
+
+def run_size(
+    n: int, seeds: int, effort: float, random_orders: int, exact: bool, instance=layered_instance
+) -> dict:
     ratios, wins, times, gaps = [], 0, [], []
     for seed in range(seeds):
-        graph = sd.layered_graph(n, seed=seed)
-        dag, sizes = graph.dag, graph.sizes
+        dag, sizes = instance(n, seed)
         peers = {"kahn": sd.peak_memory(dag, sd.topological_order(dag, "kahn"), sizes)}
         peers[f"random_best_of_{random_orders}"] = random_best(dag, sizes, random_orders, seed)
         for name, rule in RULES.items():
@@ -75,12 +92,14 @@ def run_size(n: int, seeds: int, effort: float, random_orders: int, exact: bool)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[500, 1000, 2000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[500, 1000, 2000])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--small", type=int, default=30, help="node count of the exact instances")
     parser.add_argument("--small-seeds", type=int, default=20)
     parser.add_argument("--random-orders", type=int, default=100)
     parser.add_argument("--effort", type=float, default=1.0)
+    parser.add_argument("--network-sizes", type=int, nargs="*", default=[1000, 2000])
+    parser.add_argument("--network-p", type=float, default=0.01)
     args = parser.parse_args()
     print(
         f"# {platform.processor() or platform.machine()}, {sd.get_num_threads()} threads, "
@@ -92,6 +111,20 @@ def main() -> None:
         print(
             f"{n:5d}  {r['seeds']:5d}  {r['mean_ratio']:21.4f}  {r['worst_ratio']:.4f}  "
             f"{r['wins']:5d}/{r['seeds']:<5d}  {r['mean_time']:15.3f}s  {r['max_time']:.3f}s"
+        )
+    for n in args.network_sizes:
+        r = run_size(
+            n,
+            args.seeds,
+            args.effort,
+            args.random_orders,
+            exact=False,
+            instance=lambda n, seed: network_instance(n, seed, args.network_p),
+        )
+        print(
+            f"{n:5d}  {r['seeds']:5d}  {r['mean_ratio']:21.4f}  {r['worst_ratio']:.4f}  "
+            f"{r['wins']:5d}/{r['seeds']:<5d}  {r['mean_time']:15.3f}s  {r['max_time']:.3f}s"
+            f"  (network DAG, G(n, {args.network_p}), unit sizes)"
         )
     if args.small_seeds:
         r = run_size(args.small, args.small_seeds, args.effort, args.random_orders, exact=True)
