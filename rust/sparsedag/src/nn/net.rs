@@ -318,6 +318,11 @@ impl Net {
         self.activations[j]
     }
 
+    /// One activation per node, internal order.
+    pub fn activations(&self) -> &[Activation] {
+        &self.activations
+    }
+
     pub fn train_bias(&self) -> bool {
         self.train_bias
     }
