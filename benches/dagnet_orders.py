@@ -15,8 +15,9 @@ the time to find the order and the wall clock of both predictions at batch 256.
 ``speed``: wall clock (best of ``--repeat``) of the layer-by-layer engine, of the ordered
 executor in the layer order, and in I/O-aware orders, on one thread so the orders are compared
 on the same footing. Networks: an I/O-efficient network (``sd.io_efficient_network``, its
-generation order is the I/O-aware schedule) and a random layered network (greedy
-``sd.io_schedule``). Every run checks that the outputs equal the layer-by-layer ones.
+generation order is the I/O-aware schedule), a random layered network and many independent
+small MLPs side by side (greedy ``sd.io_schedule`` for both). Every run checks that the
+outputs equal the layer-by-layer ones.
 """
 
 from __future__ import annotations
@@ -59,6 +60,29 @@ def wide_layered(widths: list[int], degree: int, seed: int) -> sd.Dag:
     pairs = np.unique(np.stack([s, d]), axis=1)
     src_ids, dst_ids = np.ascontiguousarray(pairs[0]), np.ascontiguousarray(pairs[1])
     return sd.Dag.from_edges(src_ids, dst_ids, int(starts[-1]))
+
+
+def many_mlps(count: int, widths: list[int], degree: int, seed: int) -> sd.Dag:
+    """`count` independent sparse MLPs side by side (ParallelMLPs-style): the layer order keeps
+    a layer of every model alive at once, an order that finishes one model before the next
+    keeps only one model's."""
+    one = wide_layered(widths, degree, seed)
+    src, dst = one.edges()
+    size = one.num_nodes
+    rng = np.random.default_rng(seed)
+    starts = np.concatenate([[0], np.cumsum(widths)])
+    srcs, dsts = [], []
+    for c in range(count):
+        # Fresh sources per model: each edge keeps its target and draws a source in the same
+        # layer as the template's source (duplicates merged below).
+        layer = np.searchsorted(starts, src, side="right") - 1
+        fresh = starts[layer] + rng.integers(0, np.array(widths)[layer])
+        srcs.append(fresh + c * size)
+        dsts.append(dst + c * size)
+    s, d = np.concatenate(srcs), np.concatenate(dsts)
+    pairs = np.unique(np.stack([s, d]), axis=1)
+    src_ids, dst_ids = np.ascontiguousarray(pairs[0]), np.ascontiguousarray(pairs[1])
+    return sd.Dag.from_edges(src_ids, dst_ids, count * size)
 
 
 def memory_rows(name: str, g: sd.Dag, batch: int) -> None:
@@ -117,6 +141,10 @@ def run_speed(args) -> None:
     layered = wide_layered([width] * 20, 16, 1)
     greedy = sd.io_schedule(layered, fast_memory=4096, method="greedy").order
     networks.append((f"layered w={width}", layered, {"greedy (M=4096)": greedy}))
+    widths = [16, 64, 64, 64, 32]
+    models = many_mlps(n // sum(widths), widths, 8, 2)
+    greedy = sd.io_schedule(models, fast_memory=4096, method="greedy").order
+    networks.append((f"{n // sum(widths)} MLPs", models, {"greedy (M=4096)": greedy}))
     for name, g, orders in networks:
         net = sd.DagNet(g, seed=0)
         orders = {"layer": net._core.execution_order(), **orders}
