@@ -3,6 +3,7 @@ the full activation buffer, and wall clock of ``predict(X, schedule=s)`` against
 From the repository root after `pip install .`:
 
     python benches/dagnet_orders.py memory            # ER network DAGs and a wide layered net
+    python benches/dagnet_orders.py memory --large --batch 16   # plus two 100,000-node nets
     python benches/dagnet_orders.py speed             # 1M-neuron networks, batch 1 and 16
     python benches/dagnet_orders.py speed --neurons 200000 --repeat 3
 
@@ -126,6 +127,11 @@ def run_memory(args) -> None:
         wide_layered([784] + [2000] * 4 + [10], 20, 0),
         args.batch,
     )
+    if args.large:
+        memory_rows("layered 10x10000, 16 in-edges", wide_layered([10000] * 10, 16, 0), args.batch)
+        memory_rows(
+            "416 MLPs 16-64-64-64-32", many_mlps(416, [16, 64, 64, 64, 32], 8, 2), args.batch
+        )
     print("# layer*: the layer order with rows freed after their last use")
 
 
@@ -169,6 +175,7 @@ def main() -> None:
     parser.add_argument("what", choices=["memory", "speed"])
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--large", action="store_true", help="memory: also 100,000-node nets")
     parser.add_argument("--neurons", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
