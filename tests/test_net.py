@@ -186,12 +186,16 @@ def test_layered_stack_equals_numpy_mlp_forward_and_training_step():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-def train_weights(threads, dropout=0.2, optimizer="adam"):
+def train_weights(threads, dropout=0.2, optimizer="adam", wide=False):
     previous = sd.get_num_threads()
     sd.set_num_threads(threads)
     try:
-        g = sd.random_dag(1500, p=0.01, seed=2)
-        net = sd.DagNet(g, activation="relu", dropout=dropout, seed=3, layering="4ward")
+        if wide:  # wide dense layers: every parallel path of the engine runs
+            g = stack_graph([150, 300, 300, 20])
+            net = sd.DagNet(g, activation="relu", dropout=dropout, seed=3)
+        else:
+            g = sd.random_dag(1500, p=0.01, seed=2)
+            net = sd.DagNet(g, activation="relu", dropout=dropout, seed=3, layering="4ward")
         rng = np.random.default_rng(1)
         X = rng.normal(size=(600, net.num_inputs))
         y = rng.normal(size=(600, net.num_outputs))
@@ -201,11 +205,12 @@ def train_weights(threads, dropout=0.2, optimizer="adam"):
         sd.set_num_threads(previous)
 
 
-def test_one_and_two_threads_give_identical_weights():
-    w1, b1 = train_weights(1)
-    w2, b2 = train_weights(2)
+@pytest.mark.parametrize("wide", [False, True])
+def test_one_and_two_threads_give_identical_weights(wide):
+    w1, b1 = train_weights(1, wide=wide)
+    w2, b2 = train_weights(2, wide=wide)
     assert np.array_equal(w1, w2) and np.array_equal(b1, b2)
-    w3, _ = train_weights(2, dropout=0.0, optimizer="momentum")
+    w3, _ = train_weights(2, dropout=0.0, optimizer="momentum", wide=wide)
     assert not np.array_equal(w1, w3)
 
 

@@ -78,13 +78,34 @@ proptest! {
     }
 }
 
-fn train(threads: usize, level: Level, optimizer: &str) -> Vec<f32> {
+/// Three dense-ish layers of 300 neurons: big enough for every parallel path of the engine.
+fn wide_layered() -> Dag {
+    let mut rng = Rng::new(4);
+    let (mut src, mut dst) = (Vec::new(), Vec::new());
+    for k in 0..2u32 {
+        for i in 0..300u32 {
+            for j in 0..300u32 {
+                if rng.next_f64() < 0.2 {
+                    src.push(k * 300 + i);
+                    dst.push((k + 1) * 300 + j);
+                }
+            }
+        }
+    }
+    Dag::from_edges(&src, &dst, Some(900), sparsedag::DuplicatePolicy::Reject).unwrap()
+}
+
+fn train(threads: usize, level: Level, optimizer: &str, wide: bool) -> Vec<f32> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap();
     pool.install(|| {
-        let g = random_dag(600, Some(0.03), None, 3).unwrap();
+        let g = if wide {
+            wide_layered()
+        } else {
+            random_dag(600, Some(0.03), None, 3).unwrap()
+        };
         let mut m = model(&g, 1, 7, Method::FourWard);
         m.set_simd(Simd::with_level(level).unwrap());
         let inputs = m.net().plan().num_inputs();
@@ -126,11 +147,13 @@ fn train(threads: usize, level: Level, optimizer: &str) -> Vec<f32> {
 fn one_and_two_threads_train_identical_weights() {
     for level in Level::ALL.into_iter().filter(|l| l.is_supported()) {
         for optimizer in ["sgd", "adam"] {
-            assert_eq!(
-                train(1, level, optimizer),
-                train(2, level, optimizer),
-                "{level:?} {optimizer}"
-            );
+            for wide in [false, true] {
+                assert_eq!(
+                    train(1, level, optimizer, wide),
+                    train(2, level, optimizer, wide),
+                    "{level:?} {optimizer} wide={wide}"
+                );
+            }
         }
     }
 }

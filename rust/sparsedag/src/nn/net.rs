@@ -28,7 +28,7 @@ const SCATTER_TILE: usize = 64;
 const GRAD_CHUNK: usize = 64;
 /// Multiply-adds below which a layer step runs on the calling thread (rayon's fork-join
 /// overhead would dominate).
-const PARALLEL_WORK: usize = 1 << 15;
+const PARALLEL_WORK: usize = 1 << 17;
 
 /// Weight initialisation schemes; `fan_in`/`fan_out` are each node's own in/out-degree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
