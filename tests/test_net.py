@@ -511,3 +511,26 @@ def test_bytes_per_connection():
     assert net.bytes_per_connection("sgd") == 8
     assert net.bytes_per_connection("momentum") == 12
     assert net.bytes_per_connection("adam") == 16
+
+
+def test_normal_init_weight_decay_and_string_labels():
+    g = stack_graph([20, 200, 3])
+    w = sd.DagNet(g, init="normal", seed=1).weights
+    # N(0, 2 / fan_in): fan_in 20 for the first 4000 edges, 200 for the last 600
+    assert abs(w[:4000].std() - np.sqrt(2 / 20)) < 0.02
+    assert abs(w[4000:].std() - np.sqrt(2 / 200)) < 0.01
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 20))
+    labels = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0).astype(int)
+    y = np.array(["low", "mid", "high"])[labels]
+    norms = []
+    for decay in (0.0, 0.05):
+        net = sd.DagNet(g, seed=2)
+        net.fit(X, y, epochs=15, lr=0.05, loss="cross_entropy", weight_decay=decay,
+                optimizer="momentum", progress=False)  # fmt: skip
+        norms.append(np.linalg.norm(net.weights))
+        assert set(net.predict(X)) <= {"low", "mid", "high"}
+        assert net.score(X, y) > 0.8
+        with pytest.raises(ValueError, match="not seen in training"):
+            net.score(X[:2], np.array(["low", "huge"]))
+    assert norms[1] < 0.9 * norms[0]
