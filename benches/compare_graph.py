@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Optional
 
 import numpy as np
@@ -142,7 +143,9 @@ def report(rows: list[dict], title: str) -> None:
         print(f"{row['task']:<34}{row['impl']:<22}{row['seconds']:>10.4f}{ratio_s}  {note}")
 
 
-def run(nodes: int, degree: float, repeat: int, seed: int, dot_nodes: int) -> list[dict]:
+def run(
+    nodes: int, degree: float, repeat: int, seed: int, dot_nodes: int, lp_nodes: list[int]
+) -> list[dict]:
     g = sd.random_dag(nodes, m=int(nodes * degree / 2), seed=seed)
     src, dst = g.edges()
     n = g.num_nodes
@@ -185,19 +188,17 @@ def run(nodes: int, degree: float, repeat: int, seed: int, dot_nodes: int) -> li
     add(task, "networkx", t, ours_s)
 
     if "network_simplex" in sd.LAYERING_METHODS:
-        task = f"min total span (n={n})"
-        ours_s, ns_layers = best_time(lambda: sd.layering(g, "network_simplex"), repeat)
-        ours_span = total_span(src, dst, ns_layers)
-        add(task, "sparsedag", ours_s, ours_s, f"span {ours_span}")
-        t, lp_layers = best_time(lambda: highs_min_span(src, dst, n), 1)
-        lp_span = total_span(src, dst, lp_layers)
-        add(
-            task,
-            "scipy HiGHS LP",
-            t,
-            ours_s,
-            f"span {lp_span} ({'equal' if lp_span == ours_span else 'DIFFERENT'})",
-        )
+        for lp_n in lp_nodes:
+            lp_g = g if lp_n == n else sd.random_dag(lp_n, m=int(lp_n * degree / 2), seed=seed)
+            lp_src, lp_dst = lp_g.edges()
+            task = f"min total span (n={lp_n})"
+            ours_s, ns_layers = best_time(partial(sd.layering, lp_g, "network_simplex"), repeat)
+            ours_span = total_span(lp_src, lp_dst, ns_layers)
+            add(task, "sparsedag", ours_s, ours_s, f"span {ours_span}")
+            t, lp_layers = best_time(partial(highs_min_span, lp_src, lp_dst, lp_n), 1)
+            lp_span = total_span(lp_src, lp_dst, lp_layers)
+            verdict = "equal" if lp_span == ours_span else "DIFFERENT"
+            add(task, "scipy HiGHS LP", t, ours_s, f"span {lp_span} ({verdict})")
 
     if shutil.which("dot") and dot_nodes:
         small = sd.random_dag(dot_nodes, m=int(dot_nodes * degree / 2), seed=seed)
@@ -258,6 +259,12 @@ def main() -> None:
     parser.add_argument(
         "--dot-nodes", type=int, default=500, help="graph size for the dot comparison (0 skips)"
     )
+    parser.add_argument(
+        "--lp-nodes",
+        default="1000,10000",
+        help="graph sizes for network simplex vs the HiGHS LP, comma-separated (HiGHS needs"
+        " tens of minutes at 100k nodes)",
+    )
     parser.add_argument("--memory", action="store_true", help="also measure peak RSS per task")
     parser.add_argument("--json", help="write the rows to this file")
     args = parser.parse_args()
@@ -266,7 +273,8 @@ def main() -> None:
         f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
         f"python {platform.python_version()}, sparsedag {sd.__version__}"
     )
-    rows = run(args.nodes, args.degree, args.repeat, args.seed, args.dot_nodes)
+    lp_nodes = [int(x) for x in args.lp_nodes.split(",") if x]
+    rows = run(args.nodes, args.degree, args.repeat, args.seed, args.dot_nodes, lp_nodes)
     report(rows, f"random DAG, {args.nodes} nodes, average degree {args.degree:g}")
     if args.memory:
         print("\n## peak RSS added by one end-to-end ASAP run (MiB)")

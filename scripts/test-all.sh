@@ -14,8 +14,8 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
     . .venv/bin/activate
 fi
 python -m pip install -q --upgrade pip
-python -m pip install -q "maturin>=1.7,<2" numpy scipy networkx "hypothesis>=6.100" pytest ruff mypy scikit-learn \
-    auditwheel
+python -m pip install -q "maturin>=1.7,<2" numpy scipy networkx "hypothesis>=6.100" pytest ruff mypy \
+    auditwheel scikit-learn
 
 step "rust formatting and lints"
 cargo fmt --all -- --check

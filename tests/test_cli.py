@@ -41,3 +41,11 @@ def test_bad_command_exits_with_usage():
     )
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+def test_demo_trains_a_set_mlp():
+    out = run("demo", "--nodes", "1000", "--net-nodes", "400", "--seed", "3")
+    assert "sparse evolutionary training (SET)" in out
+    assert "connections rewired in total" in out
+    accuracy = float(out.split("test accuracy ")[1].split()[0])
+    assert accuracy > 0.5  # four classes: chance is 0.25

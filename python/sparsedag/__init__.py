@@ -6,6 +6,20 @@ scipy.sparse and networkx interop and friendly errors.
 
 from __future__ import annotations
 
+from . import datasets, sparse
+from ._coarsen import (
+    COARSEN_REDUCTIONS,
+    KMIS,
+    KMIS_HEURISTICS,
+    POOL_REDUCTIONS,
+    Coarsening,
+    CoarseningHierarchy,
+    coarsen,
+    coarsen_hierarchy,
+    kmis,
+    pool,
+    take,
+)
 from ._core import (
     CycleError,
     DuplicateEdgeError,
@@ -18,7 +32,18 @@ from ._core import (
 )
 from ._dag import Dag, as_dag
 from ._generators import LayeredGraph, layered_graph, planted_layered_dag, random_dag
+from ._iosched import (
+    IO_SCHEDULE_METHODS,
+    IoPlan,
+    IoSchedule,
+    io_bounds,
+    io_cost,
+    io_efficient_network,
+    io_execute,
+    io_schedule,
+)
 from ._layering import LAYERING_METHODS, layering, layering_metrics, promote_layering
+from ._memory import MEMORY_MODELS, MEMORY_ORDER_METHODS, memory_order, peak_memory
 from ._net import ACTIVATIONS, INITS, DagNet, load
 from ._order import (
     ORDER_METHODS,
@@ -27,6 +52,7 @@ from ._order import (
     topological_order,
 )
 from ._parallel_mlps import ParallelMLPs
+from ._set_estimators import SparseMLPClassifier, SparseMLPRegressor
 
 __all__ = [
     "LAYERING_METHODS",
@@ -51,9 +77,36 @@ __all__ = [
     "set_num_threads",
     "topological_generations",
     "topological_order",
+    "COARSEN_REDUCTIONS",
+    "KMIS",
+    "KMIS_HEURISTICS",
+    "POOL_REDUCTIONS",
+    "Coarsening",
+    "CoarseningHierarchy",
+    "coarsen",
+    "coarsen_hierarchy",
+    "kmis",
+    "pool",
+    "take",
+    "MEMORY_MODELS",
+    "MEMORY_ORDER_METHODS",
+    "memory_order",
+    "peak_memory",
+    "IO_SCHEDULE_METHODS",
+    "IoPlan",
+    "IoSchedule",
+    "io_bounds",
+    "io_cost",
+    "io_efficient_network",
+    "io_execute",
+    "io_schedule",
+    "datasets",
+    "sparse",
     "ACTIVATIONS",
     "INITS",
     "DagNet",
     "ParallelMLPs",
     "load",
+    "SparseMLPClassifier",
+    "SparseMLPRegressor",
 ]

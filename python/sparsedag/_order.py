@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _core
 from ._dag import as_dag
+from ._memory import MEMORY_ORDER_METHODS, memory_order
 
 __all__ = ["ORDER_METHODS", "is_topological_order", "topological_generations", "topological_order"]
 
@@ -15,14 +16,39 @@ __all__ = ["ORDER_METHODS", "is_topological_order", "topological_generations", "
 ORDER_METHODS: tuple[str, ...] = tuple(_core.order_methods())
 
 
-def topological_order(graph: Any, method: str = "kahn", key: Any = None) -> np.ndarray:
+def topological_order(
+    graph: Any,
+    method: str = "kahn",
+    key: Any = None,
+    *,
+    sizes: Any = None,
+    model: str = "coexist",
+    effort: float = 1.0,
+    seed: int = 0,
+    max_states: Optional[int] = None,
+) -> np.ndarray:
     """A topological order of the nodes (int64 array).
 
     ``kahn``: FIFO Kahn, sources and successors in id order (deterministic).
     ``dfs``: reverse post-order of a depth-first search from the sources in id order.
     ``lexicographic``: always the ready node with the smallest ``key`` (one float per node;
     ties and ``key=None`` by id).
+
+    Memory-aware methods (``MEMORY_ORDER_METHODS``) read ``sizes`` (one value size per node),
+    ``model``, ``effort``, ``seed`` and ``max_states``: ``min_memory`` (greedy portfolio, beam
+    search and simulated annealing; never worse than any greedy rule), ``exact`` (dynamic
+    programming, small graphs) and the greedy rules ``least_peak``, ``largest_release``,
+    ``memory_dfs``, ``earliest_inputs``. See :func:`sparsedag.memory_order`.
     """
+    if method in MEMORY_ORDER_METHODS:
+        if key is not None:
+            raise ValueError(f"a key only applies to the lexicographic order, not to {method!r}")
+        return memory_order(graph, method, sizes, model, effort, seed, max_states)
+    if sizes is not None:
+        raise ValueError(
+            f"sizes only apply to the memory-aware methods {MEMORY_ORDER_METHODS}, "
+            f"not to {method!r}"
+        )
     key_array: Optional[np.ndarray] = None
     if key is not None:
         key_array = np.asarray(key, dtype=np.float64)

@@ -2,12 +2,17 @@
 //! algorithm lives in the `sparsedag` core crate; errors are mapped in `errors.rs`.
 
 mod arrays;
+mod coarsen;
 mod errors;
 mod graph;
 mod interrupt;
+mod iosched;
 mod layering;
+mod memory;
 mod nn;
 mod order;
+mod set_mlp;
+mod sparse;
 mod threads;
 
 use pyo3::prelude::*;
@@ -20,6 +25,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     layering::register(m)?;
     order::register(m)?;
     threads::register(m)?;
+    coarsen::register(m)?;
+    memory::register(m)?;
+    iosched::register(m)?;
+    sparse::register(m)?;
     nn::register(m)?;
+    set_mlp::register(m)?;
     Ok(())
 }

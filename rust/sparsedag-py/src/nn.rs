@@ -32,7 +32,10 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_default()
 }
 
-fn matrix<'py>(obj: &Bound<'py, PyAny>, name: &str) -> PyResult<PyReadonlyArray2<'py, f32>> {
+pub(crate) fn matrix<'py>(
+    obj: &Bound<'py, PyAny>,
+    name: &str,
+) -> PyResult<PyReadonlyArray2<'py, f32>> {
     let array = obj.cast::<PyUntypedArray>().map_err(|_| {
         PyTypeError::new_err(format!(
             "{name} must be a numpy array, got {}",
@@ -69,13 +72,13 @@ fn vector_f32<'py>(obj: &Bound<'py, PyAny>, name: &str) -> PyResult<PyReadonlyAr
 }
 
 /// Targets borrowed from Python: float32 rows (mse) or int64 labels (cross-entropy).
-enum OwnedTargets<'py> {
+pub(crate) enum OwnedTargets<'py> {
     Values(PyReadonlyArray2<'py, f32>),
     Labels(Vec<u32>),
 }
 
 impl<'py> OwnedTargets<'py> {
-    fn borrow(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+    pub(crate) fn borrow(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
         if let Ok(labels) = obj.cast::<PyArray1<i64>>() {
             let labels = labels.readonly();
             let converted = labels
@@ -95,7 +98,7 @@ impl<'py> OwnedTargets<'py> {
         matrix(obj, "y").map(OwnedTargets::Values)
     }
 
-    fn targets(&self) -> PyResult<Targets<'_>> {
+    pub(crate) fn targets(&self) -> PyResult<Targets<'_>> {
         Ok(match self {
             OwnedTargets::Values(v) => Targets::Values {
                 values: v.as_slice()?,
@@ -106,9 +109,9 @@ impl<'py> OwnedTargets<'py> {
     }
 }
 
-type StatsTuple = (Vec<f64>, Vec<u64>, u64);
+pub(crate) type StatsTuple = (Vec<f64>, Vec<u64>, u64);
 
-fn stats_tuple(stats: Stats) -> StatsTuple {
+pub(crate) fn stats_tuple(stats: Stats) -> StatsTuple {
     (stats.loss_sum, stats.correct, stats.samples)
 }
 

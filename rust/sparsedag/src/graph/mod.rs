@@ -3,7 +3,7 @@
 //! every traversal below deterministic.
 
 mod build;
-mod csr;
+pub(crate) mod csr;
 pub mod generators;
 
 pub use build::{DuplicatePolicy, NodeId};

@@ -635,6 +635,50 @@ impl Net {
     }
 }
 
+impl Net {
+    /// A network from its parts, all in the plan's internal order: one weight per in-edge
+    /// position, one bias and one activation per node. Used to swap in a rebuilt topology
+    /// (sparse evolution, neuron pruning, weight averaging) without re-drawing anything.
+    pub fn from_parts(
+        plan: Plan,
+        weights: Vec<f32>,
+        biases: Vec<f32>,
+        activations: Vec<Activation>,
+        train_bias: bool,
+    ) -> Result<Net> {
+        let (n, m) = (plan.num_nodes(), plan.num_edges());
+        if weights.len() != m || biases.len() != n || activations.len() != n {
+            return invalid(format!(
+                "a network of {n} nodes and {m} edges needs {m} weights, {n} biases and {n} \
+                 activations; got {}, {} and {}",
+                weights.len(),
+                biases.len(),
+                activations.len()
+            ));
+        }
+        check_finite(&weights, "weights")?;
+        check_finite(&biases, "biases")?;
+        Ok(Net {
+            plan,
+            weights,
+            biases,
+            activations,
+            train_bias,
+        })
+    }
+
+    /// Biases in the plan's internal order.
+    pub fn biases(&self) -> &[f32] {
+        &self.biases
+    }
+
+    /// Weights (in-edge order) and biases (internal order), writable: for callers that set
+    /// parameters wholesale, such as a data-parallel worker taking the server's values.
+    pub fn parameters_mut(&mut self) -> (&mut [f32], &mut [f32]) {
+        (&mut self.weights, &mut self.biases)
+    }
+}
+
 /// The optimiser slot range of a node, or `None` when the optimiser keeps no such slot.
 ///
 /// # Safety

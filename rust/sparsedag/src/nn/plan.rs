@@ -227,6 +227,74 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// The plan of a layered network whose node ids are already in execution order: nodes
+    /// `0..sizes[0]` are the inputs, the next `sizes[1]` nodes form computed layer 0, and so on;
+    /// the last layer holds the outputs. `in_offsets` (one entry per node plus one) and
+    /// `in_sources` are the in-edge CSR; every source must lie in an earlier layer and each
+    /// node's sources must be strictly ascending. O(n + m), no relabelling: this is how a
+    /// sparse MLP swaps in the topology that evolution or neuron pruning produced.
+    pub fn layered(sizes: &[usize], in_offsets: Vec<usize>, in_sources: Vec<u32>) -> Result<Plan> {
+        if sizes.len() < 2 || sizes.contains(&0) {
+            return invalid(format!(
+                "a layered network needs an input layer and at least one computed layer, none                  empty; got sizes {sizes:?}"
+            ));
+        }
+        let n: usize = sizes.iter().sum();
+        if n > u32::MAX as usize {
+            return invalid(format!("{n} nodes do not fit 32-bit ids"));
+        }
+        if in_offsets.len() != n + 1
+            || in_offsets[0] != 0
+            || in_offsets[n] != in_sources.len()
+            || in_offsets.windows(2).any(|w| w[1] < w[0])
+        {
+            return invalid("in_offsets must start at 0, never decrease and end at the edge count");
+        }
+        let mut layer_bounds = Vec::with_capacity(sizes.len());
+        let mut start = sizes[0];
+        layer_bounds.push(start);
+        for &size in &sizes[1..] {
+            start += size;
+            layer_bounds.push(start);
+        }
+        let num_inputs = sizes[0];
+        if in_offsets[num_inputs] != 0 {
+            return invalid("input nodes cannot have in-edges");
+        }
+        for k in 0..sizes.len() - 1 {
+            let first = layer_bounds[k];
+            for j in first..layer_bounds[k + 1] {
+                let sources = &in_sources[in_offsets[j]..in_offsets[j + 1]];
+                if sources.windows(2).any(|w| w[1] <= w[0])
+                    || sources.last().is_some_and(|&s| s as usize >= first)
+                {
+                    return invalid(format!(
+                        "the in-edges of node {j} must come from earlier layers (ids below \
+                         {first}), strictly ascending"
+                    ));
+                }
+            }
+        }
+        let node_of: Vec<u32> = (0..n as u32).collect();
+        let outputs: Vec<u32> = (layer_bounds[layer_bounds.len() - 2] as u32..n as u32).collect();
+        let mut is_output = vec![false; n];
+        for &o in &outputs {
+            is_output[o as usize] = true;
+        }
+        Ok(Plan {
+            num_inputs,
+            internal_of: node_of.clone(),
+            node_of,
+            outputs,
+            is_output,
+            layer_bounds,
+            in_offsets,
+            in_sources,
+        })
+    }
+}
+
 fn check_reachable(dag: &Dag, inputs: &[u32], outputs: &[u32], is_input: &[bool]) -> Result<()> {
     let mut reached = is_input.to_vec();
     let mut stack: Vec<u32> = inputs.to_vec();

@@ -69,6 +69,138 @@ fn check_x(x: &[f32], features: usize, net: &Net) -> Result<usize> {
 }
 
 impl Model {
+    /// A model that continues with a given optimiser state (whose per-edge slots must follow
+    /// the net's in-edge order), for a network whose topology was rebuilt outside.
+    pub fn with_state(net: Net, state: Option<State>) -> Result<Model> {
+        if let Some(s) = &state {
+            let (m, n) = (net.plan().num_edges(), net.plan().num_nodes());
+            let ok = |v: &Vec<f32>, len: usize| v.is_empty() || v.len() == len;
+            if !(s.weight_slots.iter().all(|v| ok(v, m)) && s.bias_slots.iter().all(|v| ok(v, n))) {
+                return invalid("the optimiser state does not match the network's size");
+            }
+        }
+        let mut model = Model::new(net);
+        model.state = state;
+        Ok(model)
+    }
+
+    /// The network and the optimiser state, giving up the buffers.
+    pub fn into_parts(self) -> (Net, Option<State>) {
+        (self.net, self.state)
+    }
+
+    /// Checks a whole data set once (finite values, shapes, targets that fit the loss), so that
+    /// per-batch calls such as [`Model::batch_gradients`] need only cheap checks.
+    pub fn validate_data(&self, data: &Data, loss: Loss) -> Result<usize> {
+        self.check_data(data, loss, 1)
+    }
+
+    /// Gradients of one batch's mean loss with respect to every weight (in-edge order) and bias
+    /// (internal order), written into `weights` and `biases`, without changing the model. A
+    /// data-parallel worker computes its sparse update with this. The data set must have passed
+    /// [`Model::validate_data`]; here only the batch's rows and labels are checked.
+    #[allow(clippy::too_many_arguments)]
+    pub fn batch_gradients(
+        &mut self,
+        data: &Data,
+        samples: &[u32],
+        loss: Loss,
+        dropout: Option<Dropout>,
+        weights: &mut [f32],
+        biases: &mut [f32],
+    ) -> Result<Stats> {
+        let rows = data.rows();
+        let outputs = self.net.plan().outputs().len();
+        if data.features != self.net.plan().num_inputs()
+            || data.targets.num_samples() != rows
+            || data.x.len() != rows * data.features
+        {
+            return invalid("the data set does not match the network (validate it first)");
+        }
+        if samples.is_empty() || samples.iter().any(|&s| s as usize >= rows) {
+            return invalid("a batch needs at least one sample, each a row of X");
+        }
+        let targets_fit = match (loss, data.targets) {
+            (Loss::CrossEntropy, Targets::Labels(labels)) => samples
+                .iter()
+                .all(|&s| (labels[s as usize] as usize) < outputs),
+            (Loss::Mse, Targets::Values { width, .. }) => width == outputs,
+            _ => false,
+        };
+        if !targets_fit {
+            return invalid("the targets do not fit the loss and the network's outputs");
+        }
+        let (m, n) = (self.net.plan().num_edges(), self.net.plan().num_nodes());
+        if weights.len() != m || biases.len() != n {
+            return invalid("the gradient buffers do not match the network's size");
+        }
+        self.ws.prepare(n, samples.len());
+        self.ws.fill_inputs(data.x, data.features, samples);
+        self.net.forward(&mut self.ws, dropout, self.simd);
+        self.ws.clear_gradients(self.net.plan().num_inputs());
+        let mut stats = Stats::new(1);
+        let (act, grad) = self.ws.activations_and_gradients();
+        evaluate_batch(
+            loss,
+            act,
+            Some(grad),
+            self.net.plan().outputs(),
+            1,
+            samples.len(),
+            samples,
+            &data.targets,
+            &mut stats,
+        );
+        self.net.backward(
+            &mut self.ws,
+            dropout,
+            self.simd,
+            Sink::Store { weights, biases },
+        );
+        Ok(stats)
+    }
+
+    /// One optimiser step from gradients computed elsewhere (`batch_gradients` of a worker):
+    /// what a parameter server does with each update it receives.
+    pub fn apply_gradients(
+        &mut self,
+        weight_grads: &[f32],
+        bias_grads: &[f32],
+        optimizer: Optimizer,
+    ) -> Result<()> {
+        optimizer.validate()?;
+        let (m, n) = (self.net.plan().num_edges(), self.net.plan().num_nodes());
+        if weight_grads.len() != m || bias_grads.len() != n {
+            return invalid("the gradients do not match the network's size");
+        }
+        if self.state.as_ref().is_none_or(|s| s.kind != optimizer.kind) {
+            self.state = Some(State::new(optimizer.kind, m, n));
+        }
+        let state = self.state.as_mut().expect("state set above");
+        let step = Step::new(optimizer, state.steps);
+        let train_bias = self.net.train_bias();
+        let (weights, biases) = self.net.parameters_mut();
+        apply_step(&step, weights, weight_grads, &mut state.weight_slots);
+        if train_bias {
+            apply_step(&step, biases, bias_grads, &mut state.bias_slots);
+        }
+        state.steps += 1;
+        Ok(())
+    }
+}
+
+/// Elementwise optimiser step over parameters with (possibly absent) state slots.
+fn apply_step(step: &Step, params: &mut [f32], grads: &[f32], slots: &mut [Vec<f32>; 2]) {
+    let [s0, s1] = slots;
+    let (mut d0, mut d1) = (0.0, 0.0);
+    for (i, (p, &g)) in params.iter_mut().zip(grads).enumerate() {
+        let a = if s0.is_empty() { &mut d0 } else { &mut s0[i] };
+        let b = if s1.is_empty() { &mut d1 } else { &mut s1[i] };
+        step.update(p, g, a, b);
+    }
+}
+
+impl Model {
     pub fn new(net: Net) -> Model {
         Model {
             net,

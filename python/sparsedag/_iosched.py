@@ -1,0 +1,270 @@
+"""I/O-aware scheduling of sparse feed-forward inference (after Gleinig, Ben-Nun and Hoefler,
+"A Theory of I/O-Efficient Sparse Neural Network Inference", 2023).
+
+The model (stated in full, with the proofs of the bounds, in ``docs/io_model.md``):
+
+- A machine has a fast memory of ``M`` values (``fast_memory``) and an unbounded slow memory.
+  A value is one neuron activation, one input, or one neuron's partial sum, each over a batch
+  tile; values can be used only in fast memory; moving one value between the two memories is
+  one I/O (a *load* into fast memory or a *store* back).
+- The network is a DAG with designated inputs (sources; by default every source) and outputs
+  (by default every sink). Inputs start in slow memory; outputs must end there.
+- A schedule is an order of the neurons (a topological order of all nodes; where the inputs
+  sit in it does not matter). A neuron's in-edges are processed together, in predecessor-id
+  order, while its accumulator stays in fast memory: processing the edge ``(u, v)`` needs
+  ``u``'s value and ``v``'s accumulator in fast memory, so ``M >= 2``. Creating an
+  accumulator costs no I/O but takes a slot.
+- Weight reads are optional (``count_weights=False`` by default): each weight is read exactly
+  once in any schedule, so they add the number of connections to every count alike.
+- The simulator evicts the value whose next use is furthest in the future (values with no
+  further use first, for free). A computed value is stored when it is evicted while still
+  needed, at most once (slow memory then holds it for good); an output is stored once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Optional
+
+import numpy as np
+
+from . import _core
+from ._dag import Dag, as_dag
+
+__all__ = [
+    "IO_SCHEDULE_METHODS",
+    "IoPlan",
+    "IoSchedule",
+    "io_bounds",
+    "io_cost",
+    "io_efficient_network",
+    "io_execute",
+    "io_schedule",
+]
+
+#: Methods of :func:`io_schedule`.
+IO_SCHEDULE_METHODS: tuple[str, ...] = ("layer", "greedy", "two_approx", "anneal")
+
+
+class IoSchedule(NamedTuple):
+    #: topological order of all nodes (inputs first)
+    order: np.ndarray
+    #: loads + stores (+ weight reads if counted) of the order, by the exact simulator
+    io: int
+    #: lower bound on the I/O of any schedule (see io_bounds)
+    lower: int
+    #: upper bound on the I/O of every order under the simulator
+    upper: int
+    #: the constructive method the order came from (for anneal: where annealing started)
+    start: str
+    #: annealing checkpoints: moves made so far, and the exact I/O of the order at that point
+    trace_moves: np.ndarray
+    trace_io: np.ndarray
+
+
+def _network(net_or_dag: Any, inputs: Any, outputs: Any) -> tuple[Dag, Any, Any]:
+    """A Dag, or any network object with a ``dag`` attribute (and optionally ``inputs`` and
+    ``outputs``), with explicit ``inputs``/``outputs`` taking precedence."""
+    if isinstance(net_or_dag, Dag) or not hasattr(net_or_dag, "dag"):
+        dag = as_dag(net_or_dag)
+    else:
+        dag = as_dag(net_or_dag.dag)
+        if inputs is None:
+            inputs = getattr(net_or_dag, "inputs", None)
+        if outputs is None:
+            outputs = getattr(net_or_dag, "outputs", None)
+
+    def ids(values: Any) -> Optional[np.ndarray]:
+        if values is None:
+            return None
+        array = np.asarray(values)
+        if array.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.ascontiguousarray(array)
+
+    return dag, ids(inputs), ids(outputs)
+
+
+def _fast_memory(fast_memory: Any) -> int:
+    if isinstance(fast_memory, bool) or int(fast_memory) != fast_memory:
+        raise TypeError(f"fast_memory must be an integer, got {fast_memory!r}")
+    if fast_memory < 2:
+        raise ValueError(
+            f"fast_memory = {fast_memory} is too small: processing an edge needs the "
+            "accumulator and the operand in fast memory at once, so fast_memory must be >= 2"
+        )
+    return int(fast_memory)
+
+
+def io_cost(
+    net_or_dag: Any,
+    order: Any,
+    fast_memory: int,
+    *,
+    inputs: Any = None,
+    outputs: Any = None,
+    count_weights: bool = False,
+    trace: bool = False,
+) -> dict[str, Any]:
+    """Exact I/O of computing the network in ``order`` with a fast memory of ``fast_memory``
+    values and furthest-next-use eviction (the model is in the module docstring).
+
+    Returns a dict with ``loads``, ``stores``, ``weight_reads`` and ``total``; with
+    ``trace=True`` also ``trace_step`` (position in ``order`` of the neuron being computed),
+    ``trace_node`` (the value moved) and ``trace_load`` (True for a load, False for a store).
+    For a fixed order, furthest-next-use eviction does the fewest loads, and the total is at
+    most twice the least I/O any eviction and write-back policy can achieve on that order.
+    """
+    dag, ins, outs = _network(net_or_dag, inputs, outputs)
+    order_array = np.ascontiguousarray(order)
+    if order_array.size == 0:
+        order_array = order_array.astype(np.int64)
+    return _core.io_cost(
+        dag._core, order_array, _fast_memory(fast_memory), ins, outs, count_weights, trace
+    )
+
+
+def io_bounds(
+    net_or_dag: Any,
+    fast_memory: int,
+    *,
+    inputs: Any = None,
+    outputs: Any = None,
+    count_weights: bool = False,
+) -> dict[str, int]:
+    """Bounds on the I/O of computing the network (proofs in ``docs/io_model.md``).
+
+    With ``I`` the inputs that have a consumer, ``O`` the outputs that are not inputs, ``N``
+    the neurons (non-inputs), ``W`` the connections, ``d(v)`` the in-degree and ``M`` the fast
+    memory:
+
+    - ``lower = |O| + max(|I|, sum_v max(0, d(v) - (M - 1)))``: no schedule does fewer;
+    - ``lower_from_counts = |O| + max(|I|, W - N (M - 1))`` <= ``lower``, from counts alone;
+    - ``upper = W + S`` (``S`` = neurons with a consumer or that are outputs), or
+      ``|I| + |O|`` when all nodes fit in fast memory: every order does at most this under
+      the simulator.
+
+    ``count_weights=True`` adds ``W`` to each. Also returns the counts.
+    """
+    dag, ins, outs = _network(net_or_dag, inputs, outputs)
+    return _core.io_bounds(dag._core, _fast_memory(fast_memory), ins, outs, count_weights)
+
+
+def io_schedule(
+    net_or_dag: Any,
+    fast_memory: int,
+    method: str = "anneal",
+    steps: Optional[int] = None,
+    seed: int = 0,
+    *,
+    inputs: Any = None,
+    outputs: Any = None,
+    count_weights: bool = False,
+    checkpoints: int = 16,
+) -> IoSchedule:
+    """An order of computation for sparse inference with few I/Os.
+
+    ``layer``: layer by layer (ASAP layers), the standard baseline. ``greedy``: repeatedly the
+    ready neuron with the most inputs among the last ``M`` values touched. ``two_approx``:
+    depth-first, consumer first (each output's cone in post-order). ``anneal``: simulated
+    annealing over the order (``steps`` moves, default ``min(20 N, 2,000,000)``; seeded by
+    ``seed``) from the best of the three, with incremental updates of a local proxy (the
+    capped reuse distance, see ``docs/io_model.md``) and exact evaluations at
+    ``checkpoints`` points; it returns the best checkpoint, so it is never worse than its
+    start.
+
+    Returns an :class:`IoSchedule` (order, I/O count, both bounds, start method, trace).
+    """
+    if method not in IO_SCHEDULE_METHODS:
+        raise ValueError(
+            f"unknown schedule method {method!r}; choose one of {', '.join(IO_SCHEDULE_METHODS)}"
+        )
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    if checkpoints < 1:
+        raise ValueError(f"checkpoints must be >= 1, got {checkpoints}")
+    dag, ins, outs = _network(net_or_dag, inputs, outputs)
+    if steps is None:
+        steps = min(20 * dag.num_nodes, 2_000_000)
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
+    r = _core.io_schedule(
+        dag._core,
+        _fast_memory(fast_memory),
+        method,
+        int(steps),
+        int(seed),
+        ins,
+        outs,
+        count_weights,
+        int(checkpoints),
+    )
+    return IoSchedule(
+        r["order"], r["io"], r["lower"], r["upper"], r["start"], r["trace_moves"], r["trace_io"]
+    )
+
+
+def io_efficient_network(
+    inputs: int, neurons: int, degree: int, fast_memory: int, seed: int = 0
+) -> tuple[Dag, np.ndarray]:
+    """A network of maximal I/O efficiency for its size and ``fast_memory`` = M: ``inputs``
+    inputs (ids ``0..inputs``) then ``neurons`` neurons. Input k enters fast memory just
+    before neuron k, which reads it; every neuron reads ``degree`` (<= M - 1) values among the
+    last M - 1 that entered fast memory. In the returned generation order the working set
+    always fits, so inference costs exactly the lower bound of :func:`io_bounds`: each input
+    loaded once, each output written once, nothing else (all inputs are used when
+    ``neurons >= inputs``).
+    """
+    core, order = _core.io_efficient_network(inputs, neurons, degree, fast_memory, seed)
+    return Dag(core), order
+
+
+class IoPlan:
+    """Sparse inference planned once for a given order (any topological order, e.g.
+    ``io_schedule(...).order``): each activation gets a memory row that is freed after its
+    last use and reused, and every operand's row is fixed in advance. :meth:`run` then only
+    streams through the plan, so it can be timed and reused across batches.
+
+    ``rows`` is the activation memory the plan needs (inputs plus the most values alive at
+    once), in rows of ``batch`` floats.
+    """
+
+    def __init__(self, net_or_dag: Any, order: Any, *, inputs: Any = None, outputs: Any = None):
+        dag, ins, outs = _network(net_or_dag, inputs, outputs)
+        order_array = np.ascontiguousarray(order)
+        if order_array.size == 0:
+            order_array = order_array.astype(np.int64)
+        self._plan = _core.IoPlan(dag._core, order_array, ins, outs)
+
+    @property
+    def rows(self) -> int:
+        return self._plan.rows
+
+    def run(self, weights: Any, X: Any) -> np.ndarray:
+        """``weights``: one float per edge in in-edge CSR order (edges sorted by target, then
+        source). ``X``: ``(batch, number of inputs)``, inputs in ascending id order. Hidden
+        neurons apply ReLU, outputs are linear. Returns ``(batch, number of outputs)``,
+        outputs in ascending id order. Every order gives bit-identical results (each neuron
+        sums its inputs in source-id order); only the memory traffic differs."""
+        x = np.asarray(X, dtype=np.float32)
+        if x.ndim != 2:
+            raise ValueError(f"X must be two-dimensional (batch, inputs), got shape {x.shape}")
+        w = np.ascontiguousarray(weights, dtype=np.float32)
+        if w.ndim != 1:
+            raise ValueError(f"weights must be one-dimensional, got shape {w.shape}")
+        if not np.all(np.isfinite(w)) or not np.all(np.isfinite(x)):
+            raise ValueError("weights and X must be finite (no NaN or Inf)")
+        return np.ascontiguousarray(self._plan.run(w, np.ascontiguousarray(x.T)).T)
+
+
+def io_execute(
+    net_or_dag: Any,
+    order: Any,
+    weights: Any,
+    X: Any,
+    *,
+    inputs: Any = None,
+    outputs: Any = None,
+) -> np.ndarray:
+    """Plans and runs sparse inference in ``order`` in one call: ``IoPlan(...).run(weights,
+    X)`` (see :class:`IoPlan`)."""
+    return IoPlan(net_or_dag, order, inputs=inputs, outputs=outputs).run(weights, X)

@@ -1,0 +1,208 @@
+//! I/O-aware scheduling of sparse inference: simulator, bounds, schedules, generator.
+
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    PyUntypedArrayMethods,
+};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use sparsedag::iosched::{
+    io_bounds as bounds_of, io_cost as cost_of, io_efficient_network as efficient,
+    io_schedule as schedule_of, ExecutionPlan, Method, Network,
+};
+
+use crate::arrays::{node_values, to_int64_array};
+use crate::errors::IntoPyResult;
+use crate::graph::PyDag;
+use crate::interrupt::run_interruptible;
+
+fn ids(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<Vec<u32>>> {
+    obj.map(|o| node_values(o, name)).transpose()
+}
+
+/// Loads, stores (and weight reads) of computing the network in `order`.
+#[pyfunction]
+#[pyo3(signature = (dag, order, fast_memory, inputs=None, outputs=None, count_weights=false, trace=false))]
+#[allow(clippy::too_many_arguments)]
+fn io_cost<'py>(
+    py: Python<'py>,
+    dag: &PyDag,
+    order: &Bound<'py, PyAny>,
+    fast_memory: usize,
+    inputs: Option<&Bound<'py, PyAny>>,
+    outputs: Option<&Bound<'py, PyAny>>,
+    count_weights: bool,
+    trace: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let order = node_values(order, "order")?;
+    let (inputs, outputs) = (ids(inputs, "inputs")?, ids(outputs, "outputs")?);
+    let net = Network::new(&dag.inner, inputs.as_deref(), outputs.as_deref()).into_py_result()?;
+    let cost = run_interruptible(py, |cancel| {
+        cost_of(&net, &order, fast_memory, count_weights, trace, cancel)
+    })?;
+    let out = PyDict::new(py);
+    out.set_item("loads", cost.loads)?;
+    out.set_item("stores", cost.stores)?;
+    out.set_item("weight_reads", cost.weight_reads)?;
+    out.set_item("total", cost.total())?;
+    if trace {
+        let step: Vec<u32> = cost.trace.iter().map(|e| e.step).collect();
+        let node: Vec<u32> = cost.trace.iter().map(|e| e.node).collect();
+        let load: Vec<bool> = cost.trace.iter().map(|e| e.load).collect();
+        out.set_item("trace_step", to_int64_array(py, step))?;
+        out.set_item("trace_node", to_int64_array(py, node))?;
+        out.set_item("trace_load", load.into_pyarray(py))?;
+    }
+    Ok(out)
+}
+
+/// Lower and upper bounds on the I/O of any schedule.
+#[pyfunction]
+#[pyo3(signature = (dag, fast_memory, inputs=None, outputs=None, count_weights=false))]
+fn io_bounds<'py>(
+    py: Python<'py>,
+    dag: &PyDag,
+    fast_memory: usize,
+    inputs: Option<&Bound<'py, PyAny>>,
+    outputs: Option<&Bound<'py, PyAny>>,
+    count_weights: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (inputs, outputs) = (ids(inputs, "inputs")?, ids(outputs, "outputs")?);
+    let net = Network::new(&dag.inner, inputs.as_deref(), outputs.as_deref()).into_py_result()?;
+    let b = py.detach(|| bounds_of(&net, fast_memory, count_weights));
+    let out = PyDict::new(py);
+    out.set_item("lower", b.lower)?;
+    out.set_item("lower_from_counts", b.lower_from_counts)?;
+    out.set_item("upper", b.upper)?;
+    out.set_item("inputs_used", b.inputs_used)?;
+    out.set_item("outputs_written", b.outputs_written)?;
+    out.set_item("neurons", b.neurons)?;
+    out.set_item("connections", b.connections)?;
+    Ok(out)
+}
+
+/// A schedule (order of all nodes) with its I/O count and annealing trace.
+#[pyfunction]
+#[pyo3(signature = (dag, fast_memory, method="anneal", steps=0, seed=0, inputs=None, outputs=None, count_weights=false, checkpoints=16))]
+#[allow(clippy::too_many_arguments)]
+fn io_schedule<'py>(
+    py: Python<'py>,
+    dag: &PyDag,
+    fast_memory: usize,
+    method: &str,
+    steps: u64,
+    seed: u64,
+    inputs: Option<&Bound<'py, PyAny>>,
+    outputs: Option<&Bound<'py, PyAny>>,
+    count_weights: bool,
+    checkpoints: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let method: Method = method.parse().into_py_result()?;
+    let (inputs, outputs) = (ids(inputs, "inputs")?, ids(outputs, "outputs")?);
+    let net = Network::new(&dag.inner, inputs.as_deref(), outputs.as_deref()).into_py_result()?;
+    let s = run_interruptible(py, |cancel| {
+        schedule_of(
+            &net,
+            fast_memory,
+            method,
+            steps,
+            checkpoints,
+            seed,
+            count_weights,
+            cancel,
+        )
+    })?;
+    let b = bounds_of(&net, fast_memory, count_weights);
+    let out = PyDict::new(py);
+    out.set_item("order", to_int64_array(py, s.order))?;
+    out.set_item("io", s.io)?;
+    out.set_item("lower", b.lower)?;
+    out.set_item("upper", b.upper)?;
+    out.set_item("start", s.start.name())?;
+    let moves: Vec<i64> = s.trace.moves.iter().map(|&m| m as i64).collect();
+    let io: Vec<i64> = s.trace.io.iter().map(|&m| m as i64).collect();
+    out.set_item("trace_moves", moves.into_pyarray(py))?;
+    out.set_item("trace_io", io.into_pyarray(py))?;
+    Ok(out)
+}
+
+/// A network whose generation order does exactly the lower-bound I/O.
+#[pyfunction]
+#[pyo3(signature = (inputs, neurons, degree, fast_memory, seed=0))]
+fn io_efficient_network<'py>(
+    py: Python<'py>,
+    inputs: usize,
+    neurons: usize,
+    degree: usize,
+    fast_memory: usize,
+    seed: u64,
+) -> PyResult<(PyDag, Bound<'py, PyArray1<i64>>)> {
+    let (dag, order) = run_interruptible(py, |_| {
+        efficient(inputs, neurons, degree, fast_memory, seed)
+    })?;
+    Ok((PyDag::new(dag), to_int64_array(py, order)))
+}
+
+/// An execution plan: slots and operand rows for one order, reusable across batches.
+#[pyclass(name = "IoPlan", module = "sparsedag._core", frozen)]
+pub struct PyIoPlan {
+    plan: ExecutionPlan,
+}
+
+#[pymethods]
+impl PyIoPlan {
+    #[new]
+    #[pyo3(signature = (dag, order, input_ids=None, output_ids=None))]
+    fn new(
+        py: Python<'_>,
+        dag: &PyDag,
+        order: &Bound<'_, PyAny>,
+        input_ids: Option<&Bound<'_, PyAny>>,
+        output_ids: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let order = node_values(order, "order")?;
+        let (ins, outs) = (ids(input_ids, "inputs")?, ids(output_ids, "outputs")?);
+        let net = Network::new(&dag.inner, ins.as_deref(), outs.as_deref()).into_py_result()?;
+        let plan = py
+            .detach(|| ExecutionPlan::new(&net, &order))
+            .into_py_result()?;
+        Ok(PyIoPlan { plan })
+    }
+
+    /// Rows of activation memory: inputs plus the most values alive at once.
+    #[getter]
+    fn rows(&self) -> usize {
+        self.plan.rows()
+    }
+
+    /// Runs inference; `inputs` is (number of inputs, batch), neuron-major float32.
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        weights: PyReadonlyArray1<'py, f32>,
+        inputs: PyReadonlyArray2<'py, f32>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        if !inputs.is_c_contiguous() || !weights.is_c_contiguous() {
+            return Err(PyValueError::new_err(
+                "weights and inputs must be C-contiguous float32 arrays",
+            ));
+        }
+        let batch = inputs.shape()[1];
+        let (w, x) = (weights.as_slice()?, inputs.as_slice()?);
+        let plan = &self.plan;
+        let result = run_interruptible(py, |cancel| plan.run(w, x, batch, cancel))?;
+        result
+            .into_pyarray(py)
+            .reshape([self.plan.num_outputs(), batch])
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(io_cost, m)?)?;
+    m.add_function(wrap_pyfunction!(io_bounds, m)?)?;
+    m.add_function(wrap_pyfunction!(io_schedule, m)?)?;
+    m.add_function(wrap_pyfunction!(io_efficient_network, m)?)?;
+    m.add_class::<PyIoPlan>()?;
+    Ok(())
+}

@@ -1,0 +1,27 @@
+//! I/O-aware scheduling of sparse feed-forward inference (after Gleinig, Ben-Nun and Hoefler,
+//! 2023). The model, the bounds and their proofs are written out in `docs/io_model.md`.
+//!
+//! A machine has a fast memory of `M` values and an unbounded slow memory; a value (an input,
+//! a neuron's activation or a neuron's partial sum, each over one batch tile) can be used only
+//! in fast memory, and moving one value between the memories is one I/O. Inputs start in slow
+//! memory and outputs must end there. A schedule is an order of the neurons; a neuron's
+//! in-edges are processed together, in predecessor-id order, while its accumulator stays in
+//! fast memory. Processing the edge (u, v) needs u's value and v's accumulator in fast memory.
+
+mod anneal;
+mod bounds;
+mod execute;
+mod generator;
+mod network;
+mod orders;
+mod schedule;
+mod simulate;
+
+pub use anneal::{anneal_schedule, AnnealTrace};
+pub use bounds::{io_bounds, IoBounds};
+pub use execute::{execute, ExecutionPlan};
+pub use generator::io_efficient_network;
+pub use network::Network;
+pub use orders::{constructive_order, Constructive};
+pub use schedule::{io_schedule, Method, Schedule};
+pub use simulate::{io_cost, IoCost, IoEvent};
