@@ -313,34 +313,45 @@ MEMORY_CHILD = """
 import resource, sys, json
 import numpy as np
 import sparsedag as sd
-n, m, optimizer = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+n, m, optimizer, batch = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 g = sd.random_dag(n, m=m, seed=0)
-src, dst = g.edges()
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+X = np.random.default_rng(0).normal(size=(batch, 1)).astype(np.float32)
+import os
+def resident():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def peak():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+base = resident()
 net = sd.DagNet(g, layering="4ward")
-X = np.random.default_rng(0).normal(size=(128, net.num_inputs)).astype(np.float32)
-y = np.zeros((128, net.num_outputs), dtype=np.float32)
-net._core.train(X, y, np.arange(128), 0, 1, 128, "mse", optimizer, 1e-3)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"edges": g.num_edges, "nodes": n, "delta_kib": peak - base}))
+built = resident()
+X = np.random.default_rng(0).normal(size=(batch, net.num_inputs)).astype(np.float32)
+y = np.zeros((batch, net.num_outputs), dtype=np.float32)
+net._core.train(X, y, np.arange(batch), 0, 1, batch, "mse", optimizer, 1e-3)
+trained = resident()
+print(json.dumps({"edges": g.num_edges, "nodes": n, "build": built - base,
+                  "step": trained - built, "peak": peak()}))
 """
 
 
 def memory(args) -> None:
-    n, m = 200_000, 4_000_000
-    print(f"\npeak RSS per connection, random DAG {n:,} nodes / {m:,} edges, batch 128:")
+    n, m, batch = 200_000, 4_000_000, 128
+    print(f"\npeak RSS, random DAG {n:,} nodes / {m:,} edges, batch {batch} (one subprocess each):")
     for optimizer in ("sgd", "momentum", "adam"):
         out = subprocess.run(
-            [sys.executable, "-c", MEMORY_CHILD, str(n), str(m), optimizer],
+            [sys.executable, "-c", MEMORY_CHILD, str(n), str(m), optimizer, str(batch)],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         r = json.loads(out.stdout)
-        per = r["delta_kib"] * 1024 / r["edges"]
         kept = sd.DagNet.bytes_per_connection(sd.DagNet.__new__(sd.DagNet), optimizer)
+        activations = 3 * 4 * n * batch
         print(
-            f"  {optimizer:<9} peak RSS growth (DagNet build + one training step) "
-            f"{r['delta_kib'] / 1024:.1f} MiB = {per:.1f} bytes per connection "
-            f"(persistent per connection: {kept} bytes)"
+            f"  {optimizer:<9} resident after building the DagNet: +{r['build'] / r['edges']:.1f} "
+            f"bytes per connection (kept: index + weight = 8, plus per-node arrays); after one "
+            f"training step: +{r['step'] / 2**20:.0f} MiB = {r['step'] / r['edges']:.1f} bytes "
+            f"per connection, of which activations (z, a, grad: 12 bytes x nodes x batch) are "
+            f"{activations / 2**20:.0f} MiB and optimiser state {kept - 8} bytes per "
+            f"connection; process peak RSS {r['peak'] / 2**20:.0f} MiB"
         )
 
 

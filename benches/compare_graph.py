@@ -261,7 +261,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--lp-nodes",
-        default="1000,10000,30000",
+        default="1000,10000",
         help="graph sizes for network simplex vs the HiGHS LP, comma-separated (HiGHS needs"
         " tens of minutes at 100k nodes)",
     )

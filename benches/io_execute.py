@@ -7,8 +7,10 @@ slots reused) in the layer-by-layer order against I/O-aware orders. From the rep
 Networks: an I/O-efficient network (sd.io_efficient_network: every neuron reads among the
 last M - 1 values produced) and a random sparse layered network (each neuron reads `degree`
 random neurons of the layer before). Orders: layer, greedy, two_approx, and for the efficient
-network its generation order. Times are the best of --repeat runs; the ratio is layer time over
-the order's time. Cache misses: run one order under cachegrind, e.g.
+network its generation order. Each order is planned once (sd.IoPlan); times are the best of
+--repeat runs of the plan; the ratio is layer time over the order's time; rows is the activation
+memory of the plan (inputs + most values alive at once), in rows of batch floats. Cache
+misses: run one order under cachegrind, e.g.
 
     valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file=/dev/null \\
         python benches/io_execute.py --neurons 200000 --only layer --batch 16 --repeat 1
@@ -81,22 +83,23 @@ def main() -> None:
         if args.only is not None:
             orders = {k: v for k, v in orders.items() if k == args.only}
         io = {k: sd.io_cost(dag, o, args.fast_memory)["total"] for k, o in orders.items()}
-        weights = rng.normal(size=dag.num_edges).astype(np.float32) / np.sqrt(args.degree)
+        # positive weights summing to about 1 per neuron keep activations O(1) at any depth
+        weights = (rng.uniform(0.5, 1.5, size=dag.num_edges) / args.degree).astype(np.float32)
         n_in = int((dag.in_degree() == 0).sum())
         for batch in args.batch:
-            x = rng.normal(size=(batch, n_in)).astype(np.float32)
+            x = rng.uniform(0.5, 1.5, size=(batch, n_in)).astype(np.float32)
+            plans = {k: sd.IoPlan(dag, o) for k, o in orders.items()}
             times = {
-                k: best_time(
-                    lambda o=o, d=dag, w=weights, x=x: sd.io_execute(d, o, w, x), args.repeat
-                )
-                for k, o in orders.items()
+                k: best_time(lambda p=p, w=weights, x=x: p.run(w, x), args.repeat)
+                for k, p in plans.items()
             }
             base = times.get("layer")
             for k in orders:
                 ratio = f"{base / times[k]:6.2f}x" if base else "     -"
                 print(
                     f"{kind:9s} n={dag.num_nodes:8d} batch={batch:3d} {k:11s} "
-                    f"{1000 * times[k]:9.1f} ms  layer/this {ratio}  I/O(M) {io[k]:10d}"
+                    f"{1000 * times[k]:9.1f} ms  layer/this {ratio}  I/O(M) {io[k]:10d}  "
+                    f"rows {plans[k].rows}"
                 )
 
 

@@ -265,3 +265,20 @@ def test_executor_bad_inputs():
         sd.io_execute(g, [2, 0, 1], w, x)
     with pytest.raises(ValueError, match="batch"):
         sd.io_execute(g, order, w, np.ones((0, 2), dtype=np.float32))
+
+
+def test_plan_reuses_rows_and_runs_repeatedly():
+    g, order = sd.io_efficient_network(8, 400, 4, 16, seed=2)
+    plan = sd.IoPlan(g, order)
+    # inputs + at most M - 1 live values (the window) + the value being computed
+    assert plan.rows <= 8 + 16
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=g.num_edges).astype(np.float32)
+    x = rng.normal(size=(3, 8)).astype(np.float32)
+    y1, y2 = plan.run(w, x), plan.run(w, x)
+    np.testing.assert_array_equal(y1, y2)
+    np.testing.assert_array_equal(y1, sd.io_execute(g, order, w, x))
+    layer = sd.io_schedule(g, 16, "layer").order
+    np.testing.assert_array_equal(y1, sd.IoPlan(g, layer).run(w, x))
+    with pytest.raises(ValueError, match="not a topological order"):
+        sd.IoPlan(g, order[::-1])

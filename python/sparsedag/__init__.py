@@ -34,6 +34,7 @@ from ._dag import Dag, as_dag
 from ._generators import LayeredGraph, layered_graph, planted_layered_dag, random_dag
 from ._iosched import (
     IO_SCHEDULE_METHODS,
+    IoPlan,
     IoSchedule,
     io_bounds,
     io_cost,
@@ -92,6 +93,7 @@ __all__ = [
     "memory_order",
     "peak_memory",
     "IO_SCHEDULE_METHODS",
+    "IoPlan",
     "IoSchedule",
     "io_bounds",
     "io_cost",

@@ -39,8 +39,8 @@ def demo(nodes: int, degree: float, seed: int) -> int:
         f"{build_s * 1e3:.1f} ms\n"
     )
     header = (
-        f"{'method':<16}{'time ms':>10}{'height':>9}{'width':>9}"
-        f"{'w+dummies':>11}{'dummies':>12}{'total span':>12}"
+        f"{'method':<21}{'time ms':>10}{'height':>9}{'width':>9}"
+        f"{'w+dummies':>11}{'dummies':>16}{'total span':>16}"
     )
     print(header)
     print("-" * len(header))
@@ -52,8 +52,8 @@ def demo(nodes: int, degree: float, seed: int) -> int:
         m = layering_metrics(g, layers)
         label = method if width is None else f"{method}({width})"
         print(
-            f"{label:<16}{elapsed * 1e3:>10.1f}{m['height']:>9,}{m['width']:>9,}"
-            f"{m['width_with_dummies']:>11,}{m['dummies']:>12,}{m['total_span']:>12,}"
+            f"{label:<21}{elapsed * 1e3:>10.1f}{m['height']:>9,}{m['width']:>9,}"
+            f"{m['width_with_dummies']:>11,}{m['dummies']:>16,}{m['total_span']:>16,}"
         )
     print("\nwhat each method is good for:")
     for method in LAYERING_METHODS:

@@ -214,9 +214,12 @@ def kmis(
     - ``heuristic="random"`` or just ``seed``: a seeded random permutation;
     - otherwise node id order.
 
-    ``k=0`` selects every node. ``strategy`` is ``"auto"`` (parallel rounds while they make
-    progress, then an exact sequential finish), ``"rounds"`` or ``"sequential"``; all give the
-    same set. Long runs release the GIL and stop on Ctrl-C.
+    ``k=0`` selects every node. ``strategy`` is ``"rounds"`` (the parallel rounds until every
+    node is covered), ``"sequential"`` (the greedy in rank order with a pruned k-hop BFS,
+    O(k (n + m)) at most) or ``"auto"``: rounds while the last one covered enough of the rest
+    to beat a sequential sweep on the available threads, then the sequential finish (on one or
+    two threads that is the sequential greedy from the start). All three return the same set.
+    Long runs release the GIL and stop on Ctrl-C.
     """
     k = _check_k(k)
     e = _edges(src, dst, num_nodes, None)

@@ -51,6 +51,7 @@ __all__ = [
     "activation_names",
     "shuffle_order",
     "prune_to_count",
+    "IoPlan",
     "SetMlpCore",
 ]
 
@@ -341,6 +342,20 @@ def prune_to_count(
 ]: ...
 
 @final
+class IoPlan:
+    def __new__(
+        cls,
+        dag: Dag,
+        order: npt.NDArray[np.integer],
+        input_ids: Optional[npt.NDArray[np.integer]] = None,
+        output_ids: Optional[npt.NDArray[np.integer]] = None,
+    ) -> IoPlan: ...
+    @property
+    def rows(self) -> int: ...
+    def run(
+        self, weights: npt.NDArray[np.float32], inputs: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]: ...
+
 class SetMlpCore:
     def __new__(
         cls,

@@ -32,6 +32,7 @@ from ._dag import Dag, as_dag
 
 __all__ = [
     "IO_SCHEDULE_METHODS",
+    "IoPlan",
     "IoSchedule",
     "io_bounds",
     "io_cost",
@@ -217,6 +218,44 @@ def io_efficient_network(
     return Dag(core), order
 
 
+class IoPlan:
+    """Sparse inference planned once for a given order (any topological order, e.g.
+    ``io_schedule(...).order``): each activation gets a memory row that is freed after its
+    last use and reused, and every operand's row is fixed in advance. :meth:`run` then only
+    streams through the plan, so it can be timed and reused across batches.
+
+    ``rows`` is the activation memory the plan needs (inputs plus the most values alive at
+    once), in rows of ``batch`` floats.
+    """
+
+    def __init__(self, net_or_dag: Any, order: Any, *, inputs: Any = None, outputs: Any = None):
+        dag, ins, outs = _network(net_or_dag, inputs, outputs)
+        order_array = np.ascontiguousarray(order)
+        if order_array.size == 0:
+            order_array = order_array.astype(np.int64)
+        self._plan = _core.IoPlan(dag._core, order_array, ins, outs)
+
+    @property
+    def rows(self) -> int:
+        return self._plan.rows
+
+    def run(self, weights: Any, X: Any) -> np.ndarray:
+        """``weights``: one float per edge in in-edge CSR order (edges sorted by target, then
+        source). ``X``: ``(batch, number of inputs)``, inputs in ascending id order. Hidden
+        neurons apply ReLU, outputs are linear. Returns ``(batch, number of outputs)``,
+        outputs in ascending id order. Every order gives bit-identical results (each neuron
+        sums its inputs in source-id order); only the memory traffic differs."""
+        x = np.asarray(X, dtype=np.float32)
+        if x.ndim != 2:
+            raise ValueError(f"X must be two-dimensional (batch, inputs), got shape {x.shape}")
+        w = np.ascontiguousarray(weights, dtype=np.float32)
+        if w.ndim != 1:
+            raise ValueError(f"weights must be one-dimensional, got shape {w.shape}")
+        if not np.all(np.isfinite(w)) or not np.all(np.isfinite(x)):
+            raise ValueError("weights and X must be finite (no NaN or Inf)")
+        return np.ascontiguousarray(self._plan.run(w, np.ascontiguousarray(x.T)).T)
+
+
 def io_execute(
     net_or_dag: Any,
     order: Any,
@@ -226,26 +265,6 @@ def io_execute(
     inputs: Any = None,
     outputs: Any = None,
 ) -> np.ndarray:
-    """Runs sparse inference in ``order`` (any topological order, e.g. ``io_schedule(...)
-    .order``), freeing each activation after its last use and reusing its slot.
-
-    ``weights``: one float per edge, in in-edge CSR order (edges sorted by target, then by
-    source). ``X``: ``(batch, number of inputs)``, inputs in ascending id order. Hidden
-    neurons apply ReLU, outputs are linear. Returns ``(batch, number of outputs)``, outputs in
-    ascending id order. Every order gives bit-identical results (each neuron sums its inputs
-    in source-id order); only the memory traffic differs.
-    """
-    dag, ins, outs = _network(net_or_dag, inputs, outputs)
-    x = np.asarray(X, dtype=np.float32)
-    if x.ndim != 2:
-        raise ValueError(f"X must be two-dimensional (batch, inputs), got shape {x.shape}")
-    order_array = np.ascontiguousarray(order)
-    if order_array.size == 0:
-        order_array = order_array.astype(np.int64)
-    w = np.ascontiguousarray(weights, dtype=np.float32)
-    if w.ndim != 1:
-        raise ValueError(f"weights must be one-dimensional, got shape {w.shape}")
-    if not np.all(np.isfinite(w)) or not np.all(np.isfinite(x)):
-        raise ValueError("weights and X must be finite (no NaN or Inf)")
-    y = _core.io_execute(dag._core, order_array, w, np.ascontiguousarray(x.T), ins, outs)
-    return np.ascontiguousarray(y.T)
+    """Plans and runs sparse inference in ``order`` in one call: ``IoPlan(...).run(weights,
+    X)`` (see :class:`IoPlan`)."""
+    return IoPlan(net_or_dag, order, inputs=inputs, outputs=outputs).run(weights, X)

@@ -8,8 +8,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sparsedag::iosched::{
-    execute as execute_in_order, io_bounds as bounds_of, io_cost as cost_of,
-    io_efficient_network as efficient, io_schedule as schedule_of, Method, Network,
+    io_bounds as bounds_of, io_cost as cost_of, io_efficient_network as efficient,
+    io_schedule as schedule_of, ExecutionPlan, Method, Network,
 };
 
 use crate::arrays::{node_values, to_int64_array};
@@ -144,34 +144,58 @@ fn io_efficient_network<'py>(
     Ok((PyDag::new(dag), to_int64_array(py, order)))
 }
 
-/// Runs inference in `order`; `inputs` is (number of inputs, batch), neuron-major float32.
-#[pyfunction]
-#[pyo3(signature = (dag, order, weights, inputs, input_ids=None, output_ids=None))]
-fn io_execute<'py>(
-    py: Python<'py>,
-    dag: &PyDag,
-    order: &Bound<'py, PyAny>,
-    weights: PyReadonlyArray1<'py, f32>,
-    inputs: PyReadonlyArray2<'py, f32>,
-    input_ids: Option<&Bound<'py, PyAny>>,
-    output_ids: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyArray2<f32>>> {
-    let order = node_values(order, "order")?;
-    let (ins, outs) = (ids(input_ids, "inputs")?, ids(output_ids, "outputs")?);
-    let net = Network::new(&dag.inner, ins.as_deref(), outs.as_deref()).into_py_result()?;
-    if !inputs.is_c_contiguous() || !weights.is_c_contiguous() {
-        return Err(PyValueError::new_err(
-            "weights and inputs must be C-contiguous float32 arrays",
-        ));
+/// An execution plan: slots and operand rows for one order, reusable across batches.
+#[pyclass(name = "IoPlan", module = "sparsedag._core", frozen)]
+pub struct PyIoPlan {
+    plan: ExecutionPlan,
+}
+
+#[pymethods]
+impl PyIoPlan {
+    #[new]
+    #[pyo3(signature = (dag, order, input_ids=None, output_ids=None))]
+    fn new(
+        py: Python<'_>,
+        dag: &PyDag,
+        order: &Bound<'_, PyAny>,
+        input_ids: Option<&Bound<'_, PyAny>>,
+        output_ids: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let order = node_values(order, "order")?;
+        let (ins, outs) = (ids(input_ids, "inputs")?, ids(output_ids, "outputs")?);
+        let net = Network::new(&dag.inner, ins.as_deref(), outs.as_deref()).into_py_result()?;
+        let plan = py
+            .detach(|| ExecutionPlan::new(&net, &order))
+            .into_py_result()?;
+        Ok(PyIoPlan { plan })
     }
-    let batch = inputs.shape()[1];
-    let (weights, values) = (weights.as_slice()?, inputs.as_slice()?);
-    let outputs = net.is_output.iter().filter(|&&o| o).count();
-    let result = run_interruptible(py, |cancel| {
-        execute_in_order(&net, &order, weights, values, batch, cancel)
-    })?;
-    let array = result.into_pyarray(py);
-    array.reshape([outputs, batch])
+
+    /// Rows of activation memory: inputs plus the most values alive at once.
+    #[getter]
+    fn rows(&self) -> usize {
+        self.plan.rows()
+    }
+
+    /// Runs inference; `inputs` is (number of inputs, batch), neuron-major float32.
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        weights: PyReadonlyArray1<'py, f32>,
+        inputs: PyReadonlyArray2<'py, f32>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        if !inputs.is_c_contiguous() || !weights.is_c_contiguous() {
+            return Err(PyValueError::new_err(
+                "weights and inputs must be C-contiguous float32 arrays",
+            ));
+        }
+        let batch = inputs.shape()[1];
+        let (w, x) = (weights.as_slice()?, inputs.as_slice()?);
+        let plan = &self.plan;
+        let result = run_interruptible(py, |cancel| plan.run(w, x, batch, cancel))?;
+        result
+            .into_pyarray(py)
+            .reshape([self.plan.num_outputs(), batch])
+    }
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -179,6 +203,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io_bounds, m)?)?;
     m.add_function(wrap_pyfunction!(io_schedule, m)?)?;
     m.add_function(wrap_pyfunction!(io_efficient_network, m)?)?;
-    m.add_function(wrap_pyfunction!(io_execute, m)?)?;
+    m.add_class::<PyIoPlan>()?;
     Ok(())
 }

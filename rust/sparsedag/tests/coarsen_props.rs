@@ -5,6 +5,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use sparsedag::cancel::never;
@@ -91,12 +92,26 @@ fn rank_of(n: usize, kind: u8, seed: u64, g: &UndirectedGraph, k: usize) -> Rank
     }
 }
 
+/// Runs `f` on a shared pool of 1, 2 or 8 threads (8 makes `Auto` run parallel rounds
+/// before its sequential finish).
 fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
+    static POOLS: OnceLock<Vec<rayon::ThreadPool>> = OnceLock::new();
+    let pools = POOLS.get_or_init(|| {
+        [1, 2, 8]
+            .iter()
+            .map(|&t| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(t)
+                    .build()
+                    .unwrap()
+            })
+            .collect()
+    });
+    let pool = pools
+        .iter()
+        .find(|p| p.current_num_threads() == threads)
+        .expect("a pool of 1, 2 or 8 threads");
+    pool.install(f)
 }
 
 proptest! {
@@ -112,8 +127,14 @@ proptest! {
         let adj = adjacency(n, &src, &dst);
         let dist = all_distances(n, &adj);
         let expected = reference_kmis(&dist, rank.as_slice(), k);
-        for strategy in [KmisStrategy::Auto, KmisStrategy::Rounds, KmisStrategy::Sequential] {
-            for threads in [1, 2] {
+        for strategy in [
+            KmisStrategy::Auto,
+            KmisStrategy::Rounds,
+            KmisStrategy::Sequential,
+            KmisStrategy::Mixed(1),
+            KmisStrategy::Mixed(2),
+        ] {
+            for threads in [1, 2, 8] {
                 let got = in_pool(threads, || kmis(&g, &rank, k, strategy, never()).unwrap());
                 prop_assert_eq!(&got.selected, &expected, "{:?} threads={}", strategy, threads);
             }

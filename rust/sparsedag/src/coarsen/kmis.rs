@@ -7,10 +7,15 @@
 //! and no atomics are needed; memory is O(n + m) and the k-th power graph is never built.
 //!
 //! The result equals the sequential greedy maximal independent set of G^k by rank. That also
-//! makes a sequential finish exact: once the rounds stop covering much (a rank that follows a
-//! grid's ids advances one diagonal per round), the `Auto` strategy handles the uncovered rest
-//! in rank order with a pruned BFS, which expands a node only when its distance to the
-//! selection shrinks, so the finish costs O(k (n + m)) at most.
+//! makes a sequential finish exact: the uncovered rest can be handled in rank order with a
+//! pruned BFS, which expands a node only when its distance to the selection shrinks, so it
+//! costs O(k (n + m)) at most and usually about one sweep of the graph. A round costs 2k
+//! sweeps spread over the threads, so the `Auto` strategy runs a round only while the last
+//! one covered enough of the rest to pay for it (progress x threads > 2k; the first round is
+//! assumed to cover half). On a few cores that is the sequential greedy from the start; on
+//! many cores the rounds do the bulk and the finish mops up the tail (a rank that follows a
+//! grid's ids would otherwise advance one diagonal per round). Every strategy returns the
+//! same set; only the reported round count depends on the thread count under `Auto`.
 
 use rayon::prelude::*;
 
@@ -28,13 +33,15 @@ const NONE: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Strategy {
-    /// Parallel rounds while they make progress, then the exact sequential finish.
+    /// Parallel rounds while they pay for themselves, then the exact sequential finish.
     #[default]
     Auto,
     /// Parallel rounds only, until every node is covered.
     Rounds,
     /// The sequential greedy in rank order with a pruned BFS.
     Sequential,
+    /// At most this many parallel rounds, then the sequential finish.
+    Mixed(usize),
 }
 
 impl std::str::FromStr for Strategy {
@@ -50,10 +57,6 @@ impl std::str::FromStr for Strategy {
         }
     }
 }
-
-/// A round that covers fewer than this fraction of the still uncovered nodes ends the rounds
-/// under `Strategy::Auto`. The choice depends only on counts, never on timing or threads.
-const MIN_PROGRESS_DIVISOR: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kmis {
@@ -92,11 +95,22 @@ pub fn kmis(
     let k32 = u32::try_from(k).unwrap_or(u32::MAX - 1).min(u32::MAX - 1);
     let mut uncovered = n;
     let mut rounds = 0;
-    let mut scratch = vec![NONE; n];
-    let mut keys = vec![NONE; n];
-    while uncovered > 0 && strategy != Strategy::Sequential {
+    let threads = rayon::current_num_threads().max(1) as f64;
+    let mut progress = 0.5f64;
+    let wants_round = |rounds: usize, progress: f64| match strategy {
+        Strategy::Rounds => true,
+        Strategy::Sequential => false,
+        Strategy::Mixed(limit) => rounds < limit,
+        Strategy::Auto => progress * threads > 2.0 * k as f64,
+    };
+    // Allocated by the first round: the sequential path never needs them.
+    let mut scratch = Vec::new();
+    let mut keys = Vec::new();
+    while uncovered > 0 && wants_round(rounds, progress) {
         cancel.check()?;
         rounds += 1;
+        scratch.resize(n, NONE);
+        keys.resize(n, NONE);
         keys.par_iter_mut()
             .enumerate()
             .with_min_len(MIN_LEN)
@@ -119,9 +133,7 @@ pub fn kmis(
             .with_min_len(MIN_LEN)
             .filter(|&&d| d == NONE)
             .count();
-        if strategy == Strategy::Auto && (before - uncovered) * MIN_PROGRESS_DIVISOR < before {
-            break;
-        }
+        progress = (before - uncovered) as f64 / before as f64;
     }
     drop(scratch);
     drop(keys);
@@ -229,14 +241,15 @@ fn sequential_finish(
     k: u32,
     cancel: &Cancel,
 ) -> Result<usize> {
-    let mut todo: Vec<u32> = (0..dist.len() as u32)
-        .filter(|&v| dist[v as usize] == NONE)
-        .collect();
-    todo.par_sort_unstable_by_key(|&v| rank[v as usize]);
+    // Rank order by inverting the permutation: O(n), no sort.
+    let mut order = vec![0u32; rank.len()];
+    for (v, &r) in rank.iter().enumerate() {
+        order[r as usize] = v as u32;
+    }
     let mut picks = 0;
     let mut frontier = Vec::new();
     let mut next = Vec::new();
-    for (i, &s) in todo.iter().enumerate() {
+    for (i, &s) in order.iter().enumerate() {
         if i % 4096 == 0 {
             cancel.check()?;
         }
@@ -283,7 +296,12 @@ mod tests {
     fn design_test_vector_every_strategy() {
         let g = design_vector();
         let rank = Rank::by_id(5);
-        for strategy in [Strategy::Auto, Strategy::Rounds, Strategy::Sequential] {
+        for strategy in [
+            Strategy::Auto,
+            Strategy::Rounds,
+            Strategy::Sequential,
+            Strategy::Mixed(1),
+        ] {
             let run = |k| kmis(&g, &rank, k, strategy, never()).unwrap().selected;
             assert_eq!(run(0), vec![0, 1, 2, 3, 4]);
             assert_eq!(run(1), vec![0, 2]);

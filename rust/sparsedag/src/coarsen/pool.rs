@@ -4,7 +4,6 @@
 use rayon::prelude::*;
 
 use super::contract::check_cluster;
-use super::group::group_pairs;
 use crate::error::{invalid, Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,6 +48,20 @@ macro_rules! impl_feature {
 }
 impl_feature!(f32, f64);
 
+/// The position of the first NaN or infinity. Chunks are checked with a branch-free fold
+/// (which vectorises); only a failing chunk is searched element by element.
+fn first_non_finite<T: Feature>(values: &[T]) -> Option<usize> {
+    const CHUNK: usize = 1 << 14;
+    let chunk = values
+        .par_chunks(CHUNK)
+        .position_first(|c| !c.iter().fold(true, |ok, x| ok & x.is_finite()))?;
+    let start = chunk * CHUNK;
+    values[start..]
+        .iter()
+        .position(|x| !x.is_finite())
+        .map(|i| start + i)
+}
+
 /// Pools `features` (row-major, `cluster.len()` rows of `dim`) into `num_clusters` rows.
 /// A cluster without members gets zeros.
 pub fn pool<T: Feature>(
@@ -66,52 +79,54 @@ pub fn pool<T: Feature>(
         ));
     }
     check_cluster(cluster, n, num_clusters)?;
-    if let Some(i) = features.par_iter().position_first(|x| !x.is_finite()) {
+    if let Some(i) = first_non_finite(features) {
         return invalid(format!(
             "features must be finite, but row {} column {} is not",
             i / dim.max(1),
             i % dim.max(1)
         ));
     }
-    let (offsets, members) = group_pairs(num_clusters, n, |range| {
-        range.map(|v| (cluster[v], v as u32))
-    });
     let mut out = vec![T::ZERO; num_clusters * dim];
     if dim == 0 {
         return Ok(out);
     }
-    out.par_chunks_mut(dim)
-        .with_min_len(256)
-        .enumerate()
-        .for_each(|(c, row)| {
-            let rows = &members[offsets[c]..offsets[c + 1]];
-            let feature_row = |v: u32| &features[v as usize * dim..(v as usize + 1) * dim];
-            match reduce {
-                PoolReduce::Sum | PoolReduce::Mean => {
-                    for &v in rows {
-                        for (acc, &x) in row.iter_mut().zip(feature_row(v)) {
-                            *acc += x;
-                        }
-                    }
-                    if reduce == PoolReduce::Mean && !rows.is_empty() {
-                        let count = T::from_count(rows.len());
-                        row.iter_mut().for_each(|acc| *acc = acc.divide(count));
-                    }
+    // One streaming pass over the rows in node order: each cluster row accumulates its
+    // members in increasing node id, the order that makes float sums reproducible. The
+    // features are read once, front to back; only the (smaller) output is accessed at random.
+    let mut count = vec![0u32; num_clusters];
+    for (v, x) in features.chunks_exact(dim).enumerate() {
+        let c = cluster[v] as usize;
+        let row = &mut out[c * dim..(c + 1) * dim];
+        match reduce {
+            PoolReduce::Sum | PoolReduce::Mean => {
+                for (acc, &value) in row.iter_mut().zip(x) {
+                    *acc += value;
                 }
-                PoolReduce::Max => {
-                    if let Some((&first, rest)) = rows.split_first() {
-                        row.copy_from_slice(feature_row(first));
-                        for &v in rest {
-                            for (acc, &x) in row.iter_mut().zip(feature_row(v)) {
-                                if x > *acc {
-                                    *acc = x;
-                                }
-                            }
+            }
+            PoolReduce::Max => {
+                if count[c] == 0 {
+                    row.copy_from_slice(x);
+                } else {
+                    for (acc, &value) in row.iter_mut().zip(x) {
+                        if value > *acc {
+                            *acc = value;
                         }
                     }
                 }
             }
-        });
+        }
+        count[c] += 1;
+    }
+    if reduce == PoolReduce::Mean {
+        out.par_chunks_mut(dim)
+            .zip(count.par_iter())
+            .with_min_len(256)
+            .filter(|(_, &c)| c > 1)
+            .for_each(|(row, &c)| {
+                let c = T::from_count(c as usize);
+                row.iter_mut().for_each(|acc| *acc = acc.divide(c));
+            });
+    }
     Ok(out)
 }
 
@@ -132,6 +147,11 @@ mod tests {
         assert_eq!(run(PoolReduce::Max), vec![2.0, 20.0, 4.0, 40.0, 0.0, 0.0]);
         let xf: Vec<f32> = vec![1.0, f32::NAN];
         assert!(pool(&xf, 1, &[0, 0], 1, PoolReduce::Sum).is_err());
+        let mut big = vec![0.5f64; 100_000];
+        assert_eq!(first_non_finite(&big), None);
+        big[70_001] = f64::INFINITY;
+        big[90_000] = f64::NAN;
+        assert_eq!(first_non_finite(&big), Some(70_001));
         assert!(pool(&x, 3, &c, 3, PoolReduce::Sum).is_err());
     }
 }

@@ -92,24 +92,17 @@ impl Activation {
 
     /// `grad *= f'(z)`, elementwise (turns dL/da into dL/dz).
     pub fn backprop(self, z: &[f32], grad: &mut [f32]) {
+        // Selects rather than branches, so that the loops vectorise.
         let pairs = grad.iter_mut().zip(z);
         match self {
             Activation::Identity => {}
-            Activation::Relu => pairs.for_each(|(g, &z)| {
-                if z <= 0.0 {
-                    *g = 0.0
-                }
-            }),
-            Activation::LeakyRelu => pairs.for_each(|(g, &z)| {
-                if z < 0.0 {
-                    *g *= LEAKY_SLOPE
-                }
-            }),
-            Activation::AllRelu { slope } => pairs.for_each(|(g, &z)| {
-                if z < 0.0 {
-                    *g *= slope
-                }
-            }),
+            Activation::Relu => pairs.for_each(|(g, &z)| *g = if z > 0.0 { *g } else { 0.0 }),
+            Activation::LeakyRelu => {
+                pairs.for_each(|(g, &z)| *g *= if z < 0.0 { LEAKY_SLOPE } else { 1.0 })
+            }
+            Activation::AllRelu { slope } => {
+                pairs.for_each(|(g, &z)| *g *= if z < 0.0 { slope } else { 1.0 })
+            }
             Activation::Tanh => pairs.for_each(|(g, &z)| {
                 let t = z.tanh();
                 *g *= 1.0 - t * t

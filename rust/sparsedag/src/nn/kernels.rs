@@ -72,7 +72,8 @@ impl Default for Simd {
 /// Columns accumulated in registers at once by `weighted_sum` (4 AVX-512 or 8 AVX2 registers).
 const BLOCK: usize = 64;
 /// Independent partial sums of `dot` and `sum`; fixed so that every vector width adds in the
-/// same order.
+/// same order. (Four accumulators of 16 were measured slower: LLVM no longer keeps them in
+/// registers.)
 const LANES: usize = 16;
 
 impl Simd {
@@ -169,6 +170,79 @@ impl Simd {
         }
     }
 
+    /// `out[e] = dot(act row sources[e] (first delta.len() columns), delta)` for every
+    /// connection of a neuron, in one call (bit-identical to calling `dot` per connection).
+    #[inline]
+    pub fn dots(self, out: &mut [f32], sources: &[u32], act: &[f32], stride: usize, delta: &[f32]) {
+        assert_eq!(out.len(), sources.len());
+        for &s in sources {
+            assert!(
+                s as usize * stride + delta.len() <= act.len(),
+                "source row out of bounds"
+            );
+        }
+        match self.level {
+            Level::Scalar => {
+                for (o, &s) in out.iter_mut().zip(sources) {
+                    let row = &act[s as usize * stride..][..delta.len()];
+                    *o = row.iter().zip(delta).map(|(a, b)| a * b).sum();
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a `Simd` of this level exists only when the CPU supports it.
+            Level::Avx512 => unsafe { x86::dots_avx512(out, sources, act, stride, delta) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Level::Avx2Fma => unsafe { x86::dots_avx2(out, sources, act, stride, delta) },
+            _ => dots_body::<false>(out, sources, act, stride, delta),
+        }
+    }
+
+    /// `grad[sources[e] * stride + col0 + c] += weights[e] * delta[c]` for every connection of
+    /// a neuron (bit-identical to calling `axpy` per connection).
+    ///
+    /// # Safety
+    /// `grad` must point to `len` floats; the touched ranges must not be accessed by anyone
+    /// else during the call. Ranges are bounds-checked against `len`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn scatter(
+        self,
+        grad: *mut f32,
+        len: usize,
+        sources: &[u32],
+        weights: &[f32],
+        stride: usize,
+        col0: usize,
+        delta: &[f32],
+    ) {
+        assert_eq!(sources.len(), weights.len());
+        for &s in sources {
+            assert!(
+                s as usize * stride + col0 + delta.len() <= len,
+                "row out of bounds"
+            );
+        }
+        match self.level {
+            Level::Scalar => {
+                for (&s, &w) in sources.iter().zip(weights) {
+                    let row = std::slice::from_raw_parts_mut(
+                        grad.add(s as usize * stride + col0),
+                        delta.len(),
+                    );
+                    for (r, &d) in row.iter_mut().zip(delta) {
+                        *r += w * d;
+                    }
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => x86::scatter_avx512(grad, sources, weights, stride, col0, delta),
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2Fma => x86::scatter_avx2(grad, sources, weights, stride, col0, delta),
+            _ => scatter_body::<false>(grad, sources, weights, stride, col0, delta),
+        }
+    }
+
     /// `sum_i x[i]`, in the same fixed lane order as `dot`.
     #[inline]
     pub fn sum(self, x: &[f32]) -> f32 {
@@ -254,6 +328,36 @@ fn axpy_body<const FUSED: bool>(y: &mut [f32], alpha: f32, x: &[f32]) {
 }
 
 #[inline(always)]
+fn dots_body<const FUSED: bool>(
+    out: &mut [f32],
+    sources: &[u32],
+    act: &[f32],
+    stride: usize,
+    delta: &[f32],
+) {
+    for (o, &s) in out.iter_mut().zip(sources) {
+        *o = dot_body::<FUSED>(&act[s as usize * stride..][..delta.len()], delta);
+    }
+}
+
+/// # Safety
+/// As [`Simd::scatter`] (bounds already checked by the caller).
+#[inline(always)]
+unsafe fn scatter_body<const FUSED: bool>(
+    grad: *mut f32,
+    sources: &[u32],
+    weights: &[f32],
+    stride: usize,
+    col0: usize,
+    delta: &[f32],
+) {
+    for (&s, &w) in sources.iter().zip(weights) {
+        let row = std::slice::from_raw_parts_mut(grad.add(s as usize * stride + col0), delta.len());
+        axpy_body::<FUSED>(row, w, delta);
+    }
+}
+
+#[inline(always)]
 fn reduce_lanes(mut acc: [f32; LANES]) -> f32 {
     let mut width = LANES / 2;
     while width > 0 {
@@ -300,7 +404,53 @@ fn sum_body(x: &[f32]) -> f32 {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{axpy_body, dot_body, weighted_sum_body};
+    use super::{axpy_body, dot_body, dots_body, scatter_body, weighted_sum_body};
+
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn dots_avx512(
+        out: &mut [f32],
+        sources: &[u32],
+        act: &[f32],
+        stride: usize,
+        delta: &[f32],
+    ) {
+        dots_body::<true>(out, sources, act, stride, delta)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn dots_avx2(
+        out: &mut [f32],
+        sources: &[u32],
+        act: &[f32],
+        stride: usize,
+        delta: &[f32],
+    ) {
+        dots_body::<true>(out, sources, act, stride, delta)
+    }
+
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn scatter_avx512(
+        grad: *mut f32,
+        sources: &[u32],
+        weights: &[f32],
+        stride: usize,
+        col0: usize,
+        delta: &[f32],
+    ) {
+        scatter_body::<true>(grad, sources, weights, stride, col0, delta)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn scatter_avx2(
+        grad: *mut f32,
+        sources: &[u32],
+        weights: &[f32],
+        stride: usize,
+        col0: usize,
+        delta: &[f32],
+    ) {
+        scatter_body::<true>(grad, sources, weights, stride, col0, delta)
+    }
 
     #[target_feature(enable = "avx512f,fma")]
     #[allow(clippy::too_many_arguments)]
@@ -417,6 +567,48 @@ mod tests {
                 );
                 let s = simd.sum(&x);
                 assert!((s - expect_sum).abs() <= 1e-5 * batch as f32);
+            }
+        }
+    }
+
+    #[test]
+    fn per_neuron_kernels_equal_per_connection_calls() {
+        let mut rng = Rng::new(2);
+        for &batch in &[1usize, 20, 64, 100] {
+            let act = random_vec(&mut rng, 6 * batch);
+            let delta = random_vec(&mut rng, batch);
+            let sources = [5u32, 0, 3, 3];
+            let weights = random_vec(&mut rng, 4);
+            for simd in supported() {
+                let mut out = vec![0.0; 4];
+                simd.dots(&mut out, &sources, &act, batch, &delta);
+                for (o, &s) in out.iter().zip(&sources) {
+                    let row = &act[s as usize * batch..][..batch];
+                    let expect = simd.dot(row, &delta);
+                    if simd.level() == Level::Scalar {
+                        assert_eq!(*o, expect);
+                    } else {
+                        assert_eq!(o.to_bits(), expect.to_bits(), "{:?}", simd.level());
+                    }
+                }
+                let mut grad = act.clone();
+                // SAFETY: `grad` is exclusively ours.
+                unsafe {
+                    simd.scatter(
+                        grad.as_mut_ptr(),
+                        grad.len(),
+                        &sources,
+                        &weights,
+                        batch,
+                        0,
+                        &delta,
+                    )
+                };
+                let mut expect = act.clone();
+                for (&s, &w) in sources.iter().zip(&weights) {
+                    simd.axpy(&mut expect[s as usize * batch..][..batch], w, &delta);
+                }
+                assert_eq!(grad, expect, "{:?}", simd.level());
             }
         }
     }

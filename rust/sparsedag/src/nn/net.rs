@@ -24,6 +24,8 @@ use crate::rng::Rng;
 const TILE: usize = 256;
 /// Columns per unit of the input-gradient scatter (several units even at batch 128).
 const SCATTER_TILE: usize = 64;
+/// Weight gradients computed per kernel call before the optimiser applies them.
+const GRAD_CHUNK: usize = 64;
 /// Multiply-adds below which a layer step runs on the calling thread (rayon's fork-join
 /// overhead would dominate).
 const PARALLEL_WORK: usize = 1 << 15;
@@ -194,6 +196,14 @@ impl<T> Shared<T> {
         }
     }
 
+    fn as_ptr(&self) -> *mut T {
+        self.ptr
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
     /// # Safety
     /// No two live results may overlap, and the source slice must outlive them.
     #[allow(clippy::mut_from_ref)]
@@ -258,14 +268,7 @@ impl Net {
         for &s in plan.in_sources() {
             out_degree[s as usize] += 1;
         }
-        let rank = plan.user_edge_order();
-        let mut rng = Rng::new(seed);
-        let draws: Vec<f64> = (0..rank.len())
-            .map(|_| match init {
-                Init::Normal => rng.normal(),
-                _ => rng.uniform(-1.0, 1.0),
-            })
-            .collect();
+        // First the scale of every weight, then the draws in the user's edge order.
         for j in 0..n {
             let fan_in = (plan.in_range(j).len() as f64).max(1.0);
             for p in plan.in_range(j) {
@@ -276,8 +279,17 @@ impl Net {
                     Init::XavierUniform => (6.0 / (fan_in + fan_out)).sqrt(),
                     Init::Normal => (2.0 / fan_in).sqrt(),
                 };
-                self.weights[p] = (draws[rank[p] as usize] * scale) as f32;
+                self.weights[p] = scale as f32;
             }
+        }
+        let mut rng = Rng::new(seed);
+        for p in plan.user_edge_positions() {
+            let draw = match init {
+                Init::Normal => rng.normal(),
+                _ => rng.uniform(-1.0, 1.0),
+            };
+            let w = &mut self.weights[p as usize];
+            *w = (draw * f64::from(*w)) as f32;
         }
         self.biases.fill(0.0);
         if init == Init::KaimingUniform && self.train_bias {
@@ -312,12 +324,11 @@ impl Net {
 
     /// Weights in the user's edge order (that of `Dag::edges`).
     pub fn weights_user_order(&self) -> Vec<f32> {
-        let rank = self.plan.user_edge_order();
-        let mut out = vec![0.0; self.weights.len()];
-        for (p, &r) in rank.iter().enumerate() {
-            out[r as usize] = self.weights[p];
-        }
-        out
+        self.plan
+            .user_edge_positions()
+            .into_iter()
+            .map(|p| self.weights[p as usize])
+            .collect()
     }
 
     pub fn set_weights_user_order(&mut self, weights: &[f32]) -> Result<()> {
@@ -329,9 +340,8 @@ impl Net {
             ));
         }
         check_finite(weights, "weights")?;
-        let rank = self.plan.user_edge_order();
-        for (p, &r) in rank.iter().enumerate() {
-            self.weights[p] = weights[r as usize];
+        for (r, p) in self.plan.user_edge_positions().into_iter().enumerate() {
+            self.weights[p as usize] = weights[r];
         }
         Ok(())
     }
@@ -362,11 +372,12 @@ impl Net {
 
     /// Maps gradients from internal orders to the user's (edges as `Dag::edges`, biases by id).
     pub fn to_user_order(&self, weight_grads: &[f32], bias_grads: &[f32]) -> (Vec<f32>, Vec<f32>) {
-        let rank = self.plan.user_edge_order();
-        let mut w = vec![0.0; weight_grads.len()];
-        for (p, &r) in rank.iter().enumerate() {
-            w[r as usize] = weight_grads[p];
-        }
+        let w = self
+            .plan
+            .user_edge_positions()
+            .into_iter()
+            .map(|p| weight_grads[p as usize])
+            .collect();
         let b = self
             .plan
             .internal_of()
@@ -502,12 +513,19 @@ impl Net {
                         let r = plan.in_range(j);
                         let sources = &plan.in_sources()[r.clone()];
                         let first = sources.partition_point(|&s| (s as usize) < num_inputs);
-                        for (&s, &w) in sources[first..].iter().zip(&weights[r][first..]) {
-                            // SAFETY: tiles own disjoint column ranges; within a tile one
-                            // row slice is live at a time.
-                            let row = unsafe { lows.range(s as usize * batch + col0, width) };
-                            simd.axpy(row, w, delta);
-                        }
+                        // SAFETY: tiles own disjoint column ranges of the rows below the
+                        // layer; nothing else touches them during the scatter.
+                        unsafe {
+                            simd.scatter(
+                                lows.as_ptr(),
+                                lows.len(),
+                                &sources[first..],
+                                &weights[r][first..],
+                                batch,
+                                col0,
+                                delta,
+                            )
+                        };
                     }
                 };
                 let tiles = batch.div_ceil(SCATTER_TILE);
@@ -524,12 +542,16 @@ impl Net {
             let train_bias = self.train_bias;
             let w_all = Shared::new(&mut self.weights);
             let b_all = Shared::new(&mut self.biases);
-            let gradient_of = |j: usize, p: usize| {
-                let s = plan.in_sources()[p] as usize;
-                simd.dot(
-                    &acts[s * batch..(s + 1) * batch],
+            // Gradients of the in-edges of j, `GRAD_CHUNK` at a time, into `out`.
+            let gradients_of = |j: usize, start: usize, out: &mut [f32]| {
+                let sources = &plan.in_sources()[start..start + out.len()];
+                simd.dots(
+                    out,
+                    sources,
+                    acts,
+                    batch,
                     &deltas[(j - lo) * batch..][..batch],
-                )
+                );
             };
             let bias_gradient = |j: usize| simd.sum(&deltas[(j - lo) * batch..][..batch]);
             match (&mut store, &mut apply) {
@@ -540,9 +562,7 @@ impl Net {
                         let r = plan.in_range(j);
                         // SAFETY: node j owns its in-edge positions and its bias.
                         let out = unsafe { gws.range(r.start, r.len()) };
-                        for (o, p) in out.iter_mut().zip(r) {
-                            *o = gradient_of(j, p);
-                        }
+                        gradients_of(j, r.start, out);
                         unsafe { gbs.range(j, 1)[0] = bias_gradient(j) };
                     };
                     run_nodes(lo..hi, parallel, node);
@@ -563,15 +583,20 @@ impl Net {
                         let w = unsafe { w_all.range(start, len) };
                         let mut s0 = unsafe { slot(&slots[0], start, len) };
                         let mut s1 = unsafe { slot(&slots[1], start, len) };
-                        for (i, p) in r.enumerate() {
-                            let g = gradient_of(j, p);
-                            let (mut d0, mut d1) = (0.0, 0.0);
-                            step.update(
-                                &mut w[i],
-                                g,
-                                s0.as_deref_mut().map_or(&mut d0, |s| &mut s[i]),
-                                s1.as_deref_mut().map_or(&mut d1, |s| &mut s[i]),
-                            );
+                        let mut grads = [0.0f32; GRAD_CHUNK];
+                        for chunk in (0..len).step_by(GRAD_CHUNK) {
+                            let count = GRAD_CHUNK.min(len - chunk);
+                            gradients_of(j, start + chunk, &mut grads[..count]);
+                            for (k, &g) in grads[..count].iter().enumerate() {
+                                let i = chunk + k;
+                                let (mut d0, mut d1) = (0.0, 0.0);
+                                step.update(
+                                    &mut w[i],
+                                    g,
+                                    s0.as_deref_mut().map_or(&mut d0, |s| &mut s[i]),
+                                    s1.as_deref_mut().map_or(&mut d1, |s| &mut s[i]),
+                                );
+                            }
                         }
                         if train_bias {
                             let g = bias_gradient(j);

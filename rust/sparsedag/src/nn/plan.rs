@@ -191,10 +191,10 @@ impl Plan {
         &self.in_sources
     }
 
-    /// For every in-edge position, the index of that edge in the user's order (edges sorted by
-    /// source node id, then target node id: the order of `Dag::edges`). Computed on demand, so
+    /// The in-edge position of every edge in the user's order (edges sorted by source node id,
+    /// then target node id: the order of `Dag::edges`). Computed on demand in O(n + m), so
     /// that the plan keeps nothing per connection beyond the source index.
-    pub fn user_edge_order(&self) -> Vec<u32> {
+    pub fn user_edge_positions(&self) -> Vec<u32> {
         // Two stable counting sorts (radix sort on the node ids): by target, then by source.
         let n = self.num_nodes();
         let m = self.num_edges();
@@ -211,13 +211,13 @@ impl Plan {
         for v in 0..n {
             start[v + 1] += start[v];
         }
-        let mut rank = vec![0u32; m];
+        let mut positions = vec![0u32; m];
         for &p in &by_target {
             let slot = &mut start[source_of(p)];
-            rank[p as usize] = *slot;
+            positions[*slot as usize] = p;
             *slot += 1;
         }
-        rank
+        positions
     }
 }
 
@@ -329,7 +329,7 @@ mod tests {
         assert_eq!(plan.in_sources(), &[1, 0, 1, 2]);
         assert_eq!(plan.outputs(), &[3]);
         // user order: (0,2) (0,3) (1,3) (2,3)
-        assert_eq!(plan.user_edge_order(), vec![0, 2, 1, 3]);
+        assert_eq!(plan.user_edge_positions(), vec![0, 2, 1, 3]);
         assert_eq!(plan.layer_index(3), Some(1));
         assert_eq!(plan.layer_index(0), None);
     }

@@ -1,0 +1,98 @@
+//! Times sparse inference (`ExecutionPlan::run`) in one order, for measuring the cache
+//! behaviour of an order under cachegrind with collection limited to the run:
+//!
+//! ```text
+//! cargo build --release --example io_execute_cache -p sparsedag
+//! valgrind --tool=cachegrind --cache-sim=yes --toggle-collect='*measured_run*' \
+//!     target/release/examples/io_execute_cache layered layer 1000000 16
+//! ```
+//!
+//! Arguments: network (`efficient` | `layered`), order (`layer` | `greedy` | `two_approx` |
+//! `generation`, the last for `efficient` only), neurons, batch. Layered networks have layers
+//! of 50,000 neurons, each reading 16 random neurons of the layer before; efficient networks
+//! are `io_efficient_network(64, neurons, 16, 4096)`. Orders are built for M = 4096.
+
+use std::time::Instant;
+
+use sparsedag::cancel::never;
+use sparsedag::iosched::{
+    constructive_order, io_efficient_network, Constructive, ExecutionPlan, Network,
+};
+use sparsedag::rng::Rng;
+use sparsedag::{Dag, DuplicatePolicy};
+
+const FAST_MEMORY: usize = 4096;
+const DEGREE: usize = 16;
+const WIDTH: usize = 50_000;
+
+fn layered(neurons: usize, seed: u64) -> Dag {
+    let mut rng = Rng::new(seed);
+    let layers = (neurons / WIDTH).max(2);
+    let (mut src, mut dst) = (Vec::new(), Vec::new());
+    for layer in 1..layers {
+        for v in layer * WIDTH..(layer + 1) * WIDTH {
+            for _ in 0..DEGREE {
+                src.push(((layer - 1) * WIDTH + rng.below(WIDTH as u64) as usize) as u32);
+                dst.push(v as u32);
+            }
+        }
+    }
+    Dag::from_edges(
+        &src,
+        &dst,
+        Some((layers * WIDTH) as u64),
+        DuplicatePolicy::Merge,
+    )
+    .unwrap()
+}
+
+#[inline(never)]
+fn measured_run(plan: &ExecutionPlan, weights: &[f32], inputs: &[f32], batch: usize) -> f32 {
+    let out = plan.run(weights, inputs, batch, never()).unwrap();
+    out.iter().sum()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (kind, method) = (args[1].as_str(), args[2].as_str());
+    let neurons: usize = args[3].parse().unwrap();
+    let batch: usize = args[4].parse().unwrap();
+    let (dag, generation) = match kind {
+        "efficient" => {
+            let (d, o) = io_efficient_network(64, neurons, DEGREE, FAST_MEMORY, 0).unwrap();
+            (d, Some(o))
+        }
+        _ => (layered(neurons, 0), None),
+    };
+    let net = Network::new(&dag, None, None).unwrap();
+    let order = match method {
+        "generation" => generation.expect("generation order exists for efficient networks"),
+        name => {
+            let c = Constructive::from_name(name).unwrap();
+            constructive_order(&net, c, FAST_MEMORY, never()).unwrap()
+        }
+    };
+    let plan = ExecutionPlan::new(&net, &order).unwrap();
+    let mut rng = Rng::new(1);
+    // Positive weights summing to about 1 per neuron keep activations O(1) at any depth (no
+    // denormals, no overflow), so the timing is of memory traffic, not of special floats.
+    let weights: Vec<f32> = (0..dag.num_edges())
+        .map(|_| (rng.uniform(0.5, 1.5) / DEGREE as f64) as f32)
+        .collect();
+    let inputs_count = net.is_input.iter().filter(|&&i| i).count();
+    let inputs: Vec<f32> = (0..inputs_count * batch)
+        .map(|_| rng.uniform(0.5, 1.5) as f32)
+        .collect();
+    let mut best = f64::INFINITY;
+    let mut checksum = 0.0;
+    for _ in 0..3 {
+        let start = Instant::now();
+        checksum = measured_run(&plan, &weights, &inputs, batch);
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    println!(
+        "{kind} {method} neurons={neurons} batch={batch} rows={} best_of_3={:.1} ms checksum={checksum}",
+        plan.rows(),
+        best * 1e3
+    );
+}
