@@ -36,7 +36,6 @@ __all__ = [
     "io_bounds",
     "io_schedule",
     "io_efficient_network",
-    "io_execute",
     "erdos_renyi_probability",
     "erdos_renyi_layer",
     "evolve_layer",
@@ -184,14 +183,6 @@ def io_schedule(
 def io_efficient_network(
     inputs: int, neurons: int, degree: int, fast_memory: int, seed: int = 0
 ) -> tuple[Dag, npt.NDArray[np.int64]]: ...
-def io_execute(
-    dag: Dag,
-    order: npt.NDArray[np.integer],
-    weights: npt.NDArray[np.float32],
-    inputs: npt.NDArray[np.float32],
-    input_ids: Optional[npt.NDArray[np.integer]] = None,
-    output_ids: Optional[npt.NDArray[np.integer]] = None,
-) -> npt.NDArray[np.float32]: ...
 
 # sparse training building blocks (sparse.rs)
 def erdos_renyi_probability(n_in: int, n_out: int, epsilon: float) -> float: ...
@@ -356,6 +347,7 @@ class IoPlan:
         self, weights: npt.NDArray[np.float32], inputs: npt.NDArray[np.float32]
     ) -> npt.NDArray[np.float32]: ...
 
+@final
 class SetMlpCore:
     def __new__(
         cls,
