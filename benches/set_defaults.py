@@ -88,7 +88,7 @@ def main() -> None:
         f"network 500-{'-'.join(map(str, hidden))}-10, epsilon 20, {args.epochs} epochs, batch 128"
     )
     for name, params in configs.items():
-        accs, times = [], []
+        accs, times, conns = [], [], []
         for seed in range(args.seeds):
             clf = sd.SparseMLPClassifier(hidden=hidden, epochs=args.epochs, seed=seed, **params)
             started = time.perf_counter()
@@ -99,13 +99,14 @@ def main() -> None:
                 break
             times.append(time.perf_counter() - started)
             accs.append(clf.score(Xte, yte))
+            conns.append(clf.n_connections_)
         if not accs:
             continue
         print(
             f"{name:52s} test acc {np.mean(accs) * 100:5.1f} %  "
             f"(per seed {', '.join(f'{a * 100:.1f}' for a in accs)})  "
             f"train acc {clf.history_['accuracy'][-1] * 100:5.1f} %  "
-            f"connections {clf.n_connections_}  fit {np.mean(times):.1f} s"
+            f"connections {'/'.join(map(str, conns))}  fit {np.mean(times):.1f} s"
         )
     if args.dense:
         from sklearn.neural_network import MLPClassifier

@@ -16,7 +16,7 @@ def run(*args: str) -> str:
 
 
 def test_demo_reports_every_layering_method():
-    out = run("demo", "--nodes", "3000", "--seed", "1")
+    out = run("demo", "--nodes", "3000", "--seed", "1", "--net-nodes", "300")
     assert "3,000 nodes" in out
     for method in sd.LAYERING_METHODS:
         assert method in out

@@ -186,12 +186,16 @@ def test_layered_stack_equals_numpy_mlp_forward_and_training_step():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-def train_weights(threads, dropout=0.2, optimizer="adam"):
+def train_weights(threads, dropout=0.2, optimizer="adam", wide=False):
     previous = sd.get_num_threads()
     sd.set_num_threads(threads)
     try:
-        g = sd.random_dag(1500, p=0.01, seed=2)
-        net = sd.DagNet(g, activation="relu", dropout=dropout, seed=3, layering="4ward")
+        if wide:  # wide dense layers: every parallel path of the engine runs
+            g = stack_graph([150, 300, 300, 20])
+            net = sd.DagNet(g, activation="relu", dropout=dropout, seed=3)
+        else:
+            g = sd.random_dag(1500, p=0.01, seed=2)
+            net = sd.DagNet(g, activation="relu", dropout=dropout, seed=3, layering="4ward")
         rng = np.random.default_rng(1)
         X = rng.normal(size=(600, net.num_inputs))
         y = rng.normal(size=(600, net.num_outputs))
@@ -201,11 +205,12 @@ def train_weights(threads, dropout=0.2, optimizer="adam"):
         sd.set_num_threads(previous)
 
 
-def test_one_and_two_threads_give_identical_weights():
-    w1, b1 = train_weights(1)
-    w2, b2 = train_weights(2)
+@pytest.mark.parametrize("wide", [False, True])
+def test_one_and_two_threads_give_identical_weights(wide):
+    w1, b1 = train_weights(1, wide=wide)
+    w2, b2 = train_weights(2, wide=wide)
     assert np.array_equal(w1, w2) and np.array_equal(b1, b2)
-    w3, _ = train_weights(2, dropout=0.0, optimizer="momentum")
+    w3, _ = train_weights(2, dropout=0.0, optimizer="momentum", wide=wide)
     assert not np.array_equal(w1, w3)
 
 
@@ -506,3 +511,26 @@ def test_bytes_per_connection():
     assert net.bytes_per_connection("sgd") == 8
     assert net.bytes_per_connection("momentum") == 12
     assert net.bytes_per_connection("adam") == 16
+
+
+def test_normal_init_weight_decay_and_string_labels():
+    g = stack_graph([20, 200, 3])
+    w = sd.DagNet(g, init="normal", seed=1).weights
+    # N(0, 2 / fan_in): fan_in 20 for the first 4000 edges, 200 for the last 600
+    assert abs(w[:4000].std() - np.sqrt(2 / 20)) < 0.02
+    assert abs(w[4000:].std() - np.sqrt(2 / 200)) < 0.01
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 20))
+    labels = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0).astype(int)
+    y = np.array(["low", "mid", "high"])[labels]
+    norms = []
+    for decay in (0.0, 0.05):
+        net = sd.DagNet(g, seed=2)
+        net.fit(X, y, epochs=15, lr=0.05, loss="cross_entropy", weight_decay=decay,
+                optimizer="momentum", progress=False)  # fmt: skip
+        norms.append(np.linalg.norm(net.weights))
+        assert set(net.predict(X)) <= {"low", "mid", "high"}
+        assert net.score(X, y) > 0.8
+        with pytest.raises(ValueError, match="not seen in training"):
+            net.score(X[:2], np.array(["low", "huge"]))
+    assert norms[1] < 0.9 * norms[0]

@@ -120,7 +120,8 @@ class DagNet:
     init : str or array
         ``"kaiming_uniform"`` (PyTorch/4Ward's ``nn.Linear`` default with each node's own
         fan-in: weights and biases U(±1/sqrt(fan_in))), ``"he_uniform"``, ``"xavier_uniform"``,
-        ``"normal"``, or an array of weights aligned with ``g.edges()``.
+        ``"normal"`` (N(0, 2/fan_in)), or an array of weights aligned with ``g.edges()``
+        (biases then start at zero).
     bias : bool
         Train a bias per neuron (``False``: biases stay zero).
     dropout : float
@@ -575,7 +576,11 @@ class DagNet:
     def score(self, X: Any, y: Any) -> float:
         """Accuracy after cross-entropy training, else the coefficient of determination R²."""
         if self.loss_ == "cross_entropy":
-            return float(np.mean(self.predict(X) == np.asarray(y)))
+            truth = np.asarray(y)
+            if self.classes_ is not None:
+                x = self._check_x(X)
+                self._targets(truth, "cross_entropy", x.shape[0], self.num_outputs, fitting=False)
+            return float(np.mean(self.predict(X) == truth))
         pred = self.forward(X).astype(np.float64)
         truth = np.asarray(y, dtype=np.float64).reshape(pred.shape)
         residual = ((truth - pred) ** 2).sum()

@@ -661,6 +661,9 @@ class SparseMLPClassifier(_ClassifierMixin, _SparseMLP):
         only centred). On by default: SGD at lr 0.05 diverges on raw features of large scale.
     progress : print a progress bar and one line per epoch on stderr.
 
+    Pickling keeps the topology, weights, biases and feature scaling; the optimiser state
+    (momentum) restarts at zero after unpickling.
+
     Attributes
     ----------
     classes_, n_features_in_, history_ (per epoch: loss, accuracy, connections, neurons,

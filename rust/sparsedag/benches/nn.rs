@@ -42,7 +42,14 @@ fn random_values(n: usize, seed: u64) -> Vec<f32> {
     (0..n).map(|_| rng.uniform(-1.0, 1.0) as f32).collect()
 }
 
+/// The engine's parallel loops run inside a pool, as the Python bindings run them (one
+/// `install` per call), not by injecting every loop from outside.
+fn pool() -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new().build().unwrap()
+}
+
 fn bench_fourward_workload(c: &mut Criterion) {
+    let pool = pool();
     let g = random_dag(2000, Some(0.01), None, 0).unwrap();
     let (inputs, outputs) = endpoints(&g);
     let (src, dst) = g.edges();
@@ -62,7 +69,7 @@ fn bench_fourward_workload(c: &mut Criterion) {
         let x = random_values(batch * inputs.len(), 1);
         let y = random_values(batch * outputs.len(), 2);
         group.bench_with_input(BenchmarkId::new("forward", batch), &batch, |b, _| {
-            b.iter(|| model.predict(&x, inputs.len(), cancel::never()).unwrap())
+            b.iter(|| pool.install(|| model.predict(&x, inputs.len(), cancel::never()).unwrap()))
         });
         let data = Data {
             x: &x,
@@ -87,9 +94,11 @@ fn bench_fourward_workload(c: &mut Criterion) {
         };
         group.bench_with_input(BenchmarkId::new("train_step", batch), &batch, |b, _| {
             b.iter(|| {
-                model
-                    .train_batches(&data, &order, 0, 1, &options, cancel::never())
-                    .unwrap()
+                pool.install(|| {
+                    model
+                        .train_batches(&data, &order, 0, 1, &options, cancel::never())
+                        .unwrap()
+                })
             })
         });
     }
@@ -121,13 +130,14 @@ fn bench_wide_layered(c: &mut Criterion) {
     let outputs: Vec<u32> = ((depth - 1) * width..depth * width).collect();
     let mut model = Model::new(build(&g, &inputs, &outputs, Method::LongestPath));
     let x = random_values(batch * width as usize, 4);
+    let pool = pool();
     let mut group = c.benchmark_group("wide_4x4000_1pct");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_millis(500));
     group.bench_function("forward_batch256", |b| {
-        b.iter(|| model.predict(&x, width as usize, cancel::never()).unwrap())
+        b.iter(|| pool.install(|| model.predict(&x, width as usize, cancel::never()).unwrap()))
     });
     group.finish();
 }

