@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::csr::{group_by_key, offsets_from_keys, transpose};
+use super::csr::{group_by_key, offsets_from_keys, transpose, transpose_with_offsets};
 use super::{Dag, MAX_NODES};
 use crate::error::{invalid, Error, Result};
 
@@ -88,13 +88,22 @@ pub(super) fn from_edges<I: NodeId>(
     drop(sources);
     let (mut in_offsets, mut in_sources) = transpose(n, &by_source_offsets, &by_source);
     drop(by_source);
+    let mut out_degrees_known = true;
     if let Some((target, source)) = find_duplicate(&in_offsets, &in_sources) {
         match duplicates {
             DuplicatePolicy::Reject => return Err(Error::DuplicateEdge { source, target }),
-            DuplicatePolicy::Merge => dedup_rows(&mut in_offsets, &mut in_sources),
+            DuplicatePolicy::Merge => {
+                dedup_rows(&mut in_offsets, &mut in_sources);
+                out_degrees_known = false;
+            }
         }
     }
-    let (out_offsets, out_targets) = transpose(n, &in_offsets, &in_sources);
+    // Without merged duplicates the out-rows have the sizes of the by-source grouping.
+    let (out_offsets, out_targets) = if out_degrees_known {
+        transpose_with_offsets(n, &in_offsets, &in_sources, by_source_offsets)
+    } else {
+        transpose(n, &in_offsets, &in_sources)
+    };
 
     let topo = kahn_order(n, &out_offsets, &out_targets, &in_offsets);
     if topo.len() < n {

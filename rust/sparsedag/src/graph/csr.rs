@@ -113,7 +113,16 @@ pub(crate) fn group_by_key(n: usize, keys: &[u32], values: &[u32]) -> (Vec<usize
 /// The CSR of the reversed graph. Rows of the result are sorted because rows are visited in
 /// increasing id order.
 pub(crate) fn transpose(n: usize, offsets: &[usize], columns: &[u32]) -> (Vec<usize>, Vec<u32>) {
-    let t_offsets = offsets_from_keys(n, columns);
+    transpose_with_offsets(n, offsets, columns, offsets_from_keys(n, columns))
+}
+
+/// [`transpose`] when the row offsets of the result (the column counts) are already known.
+pub(crate) fn transpose_with_offsets(
+    n: usize,
+    offsets: &[usize],
+    columns: &[u32],
+    t_offsets: Vec<usize>,
+) -> (Vec<usize>, Vec<u32>) {
     if parts_for(columns.len()) == 1 {
         // One thread: plain nested loops (the flattened iterator below costs twice as much).
         let mut t_columns = vec![0u32; columns.len()];

@@ -221,11 +221,14 @@ fn draw_key(seed: u64, stream: u64) -> u64 {
     mix64(seed ^ mix64(stream))
 }
 
-/// 64 random bits for position `counter` of the stream `key`: SplitMix64's output function at
-/// that position, so draws are independent of the order they are made in.
+/// 64 random bits for position `counter` of the stream `key`: wyrand's output at that position
+/// (its state advances by a constant, so position n is key + n * constant), one wide multiply
+/// per draw, and draws are independent of the order they are made in.
 #[inline]
 fn draw_bits(key: u64, counter: u64) -> u64 {
-    mix64(key.wrapping_add(counter.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+    let state = key.wrapping_add(counter.wrapping_mul(0xA076_1D64_78BD_642F));
+    let product = u128::from(state) * u128::from(state ^ 0xE703_7ED1_A0B4_28DB);
+    (product as u64) ^ ((product >> 64) as u64)
 }
 
 #[inline]
