@@ -246,15 +246,20 @@ class DagNetCore:
     def __new__(
         cls,
         dag: Dag,
-        inputs: npt.NDArray[np.integer],
-        outputs: npt.NDArray[np.integer],
-        layers: npt.NDArray[np.integer],
-        activations: npt.NDArray[np.integer],
+        inputs: npt.NDArray[np.integer] | None,
+        outputs: npt.NDArray[np.integer] | None,
+        layers: str | npt.NDArray[np.integer],
+        activations: int | npt.NDArray[np.integer],
         all_relu_alpha: float = 0.6,
         init: str = "kaiming_uniform",
         seed: int = 0,
         bias: bool = True,
+        output_activation: int | None = None,
     ) -> DagNetCore: ...
+    def node_layers(self) -> npt.NDArray[np.int64]: ...
+    def activation_codes(self) -> npt.NDArray[np.int64]: ...
+    def input_nodes(self) -> npt.NDArray[np.int64]: ...
+    def output_nodes(self) -> npt.NDArray[np.int64]: ...
     @property
     def num_nodes(self) -> int: ...
     @property

@@ -49,12 +49,20 @@ def _as_matrix(values: Any, name: str) -> np.ndarray:
     return converted
 
 
+_ACTIVATION_CODES = {name: i for i, name in enumerate(ACTIVATIONS)}
+
+
+def _activation_code(name: str) -> int:
+    code = _ACTIVATION_CODES.get(name)
+    if code is None:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return code
+
+
 def _activation_codes(activation: Any, n: int) -> np.ndarray:
     names = ACTIVATIONS
     if isinstance(activation, str):
-        if activation not in names:
-            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(names)}")
-        return np.full(n, names.index(activation), dtype=np.int64)
+        return np.full(n, _activation_code(activation), dtype=np.int64)
     per_node = list(activation)
     if len(per_node) != n:
         raise ValueError(f"{len(per_node)} activations given for {n} nodes")
@@ -159,21 +167,19 @@ class DagNet:
             raise ValueError("the graph has no nodes")
         if not 0.0 <= float(dropout) < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
-        indeg, outdeg = dag.in_degree(), dag.out_degree()
-        if inputs is None:
-            input_ids = np.flatnonzero((indeg == 0) & (outdeg > 0))
-        else:
-            input_ids = self._ids(dag, inputs, "inputs")
-        if outputs is None:
-            output_ids = np.flatnonzero((outdeg == 0) & (indeg > 0))
-        else:
-            output_ids = self._ids(dag, outputs, "outputs")
-        codes = _activation_codes(activation, n)
-        if output_activation is not None:
-            codes[output_ids] = _activation_codes(output_activation, 1)[0]
+        # Defaults (inputs, outputs), the layering and the output activation are resolved in
+        # the one core call, so that building a network costs little more than its plan.
+        input_ids = None if inputs is None else self._ids(dag, inputs, "inputs")
+        output_ids = None if outputs is None else self._ids(dag, outputs, "outputs")
+        codes: Union[int, np.ndarray] = (
+            _activation_code(activation)
+            if isinstance(activation, str)
+            else _activation_codes(activation, n)
+        )
+        output_code = None if output_activation is None else _activation_code(output_activation)
         if isinstance(layering, str):
-            layers = _core.layering(dag._core, layering)
             self._layering_name = layering
+            layers: Union[str, np.ndarray] = layering
         else:
             layers = np.ascontiguousarray(layering, dtype=np.int64)
             if layers.shape != (n,):
@@ -182,14 +188,15 @@ class DagNet:
         named_init = init if isinstance(init, str) else "kaiming_uniform"
         self._core = _core.DagNetCore(
             dag._core,
-            np.ascontiguousarray(input_ids, dtype=np.int64),
-            np.ascontiguousarray(output_ids, dtype=np.int64),
-            np.ascontiguousarray(layers, dtype=np.int64),
+            input_ids,
+            output_ids,
+            layers,
             codes,
             float(all_relu_alpha),
             named_init,
             int(seed),
             bool(bias),
+            output_code,
         )
         if not isinstance(init, str):
             weights = np.ascontiguousarray(init, dtype=np.float32)
@@ -201,10 +208,6 @@ class DagNet:
             self._core.set_weights(weights)
             self._core.set_biases(np.zeros(n, dtype=np.float32))
         self.graph = dag
-        self._inputs = np.asarray(input_ids, dtype=np.int64)
-        self._outputs = np.asarray(output_ids, dtype=np.int64)
-        self._layers = np.asarray(layers, dtype=np.int64)
-        self._codes = codes
         self.all_relu_alpha = float(all_relu_alpha)
         self.bias = bool(bias)
         self.dropout = float(dropout)
@@ -214,6 +217,23 @@ class DagNet:
         self._history: dict[str, list[Any]] = {}
         self._epochs_done = 0
         self._optimizer_key: Optional[tuple[Any, ...]] = None
+
+    # The node sets, layering and activation codes live in the core; read on demand.
+    @property
+    def _inputs(self) -> np.ndarray:
+        return self._core.input_nodes()
+
+    @property
+    def _outputs(self) -> np.ndarray:
+        return self._core.output_nodes()
+
+    @property
+    def _layers(self) -> np.ndarray:
+        return self._core.node_layers()
+
+    @property
+    def _codes(self) -> np.ndarray:
+        return self._core.activation_codes()
 
     @staticmethod
     def _ids(dag: Dag, nodes: Sequence[Hashable], what: str) -> np.ndarray:

@@ -9,7 +9,7 @@ use sparsedag::{Dag, DuplicatePolicy};
 
 use crate::arrays::{to_int64_array, IdArray};
 use crate::errors::IntoPyResult;
-use crate::interrupt::run_interruptible;
+use crate::interrupt::{run_interruptible, run_small_inline};
 
 /// A validated directed acyclic graph with nodes 0..num_nodes, stored as CSR both ways.
 #[pyclass(name = "Dag", module = "sparsedag._core", frozen)]
@@ -43,7 +43,7 @@ impl PyDag {
         macro_rules! build {
             ($s:expr, $d:expr) => {{
                 let (s, d) = ($s.as_slice()?, $d.as_slice()?);
-                run_interruptible(py, |_| Dag::from_edges(s, d, num_nodes, policy))?
+                run_small_inline(py, s.len(), |_| Dag::from_edges(s, d, num_nodes, policy))?
             }};
         }
         let dag = match (&src, &dst) {

@@ -56,3 +56,44 @@ where
     }
     result.map_err(to_pyerr)
 }
+
+/// Work of at most this size (nodes plus edges, say) runs on the calling thread: it ends long
+/// before anyone could press Ctrl-C, and handing it to a worker (a thread start and two
+/// wake-ups, much slower on a loaded machine) would cost more than the work itself. Core code
+/// keeps inputs this small off rayon, so nothing reaches the global pool.
+pub const INLINE_WORK: usize = 1 << 16;
+
+/// [`run_interruptible`], except that work of `size` up to [`INLINE_WORK`] runs right here
+/// (GIL released, never cancelled).
+pub fn run_small_inline<T, F>(py: Python<'_>, size: usize, work: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&Cancel) -> sparsedag::Result<T> + Send,
+{
+    if size > INLINE_WORK {
+        return run_interruptible(py, work);
+    }
+    let cancel = Cancel::new();
+    py.detach(|| work(&cancel)).map_err(to_pyerr)
+}
+
+/// Pooled work below this many units (multiply-adds, say: a few milliseconds) skips the
+/// watcher thread of [`run_interruptible`]: starting a thread per call costs as much as a
+/// small training step, and Ctrl-C is still seen as soon as the call returns to Python.
+pub const QUICK_POOLED_WORK: usize = 1 << 24;
+
+/// [`run_interruptible`], except that work of `size` up to [`QUICK_POOLED_WORK`] runs in the
+/// pool straight from this thread (GIL released, never cancelled).
+pub fn run_pooled<T, F>(py: Python<'_>, size: usize, work: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&Cancel) -> sparsedag::Result<T> + Send,
+{
+    if size > QUICK_POOLED_WORK {
+        return run_interruptible(py, work);
+    }
+    let pool = threads::pool()?;
+    let cancel = Cancel::new();
+    py.detach(|| pool.install(|| work(&cancel)))
+        .map_err(to_pyerr)
+}

@@ -9,6 +9,8 @@ use numpy::{
 };
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyString;
+use sparsedag::layering::method::{layer, Method, Options};
 use sparsedag::nn::{
     shuffled_order, Activation, Data, Init, Level, Loss, Model, Net, Optimizer, OptimizerKind,
     Plan, Simd, Stats, Targets, TrainOptions,
@@ -17,12 +19,22 @@ use sparsedag::nn::{
 use crate::arrays::{node_values, to_int64_array, usize_to_int64_array};
 use crate::errors::IntoPyResult;
 use crate::graph::PyDag;
-use crate::interrupt::run_interruptible;
+use crate::interrupt::{run_interruptible, run_pooled, run_small_inline};
 
 /// A DAG network with its optimiser state; driven by `sparsedag.DagNet`.
 #[pyclass(name = "DagNetCore", module = "sparsedag._core", frozen)]
 pub struct PyDagNetCore {
     model: Mutex<Model>,
+    /// The layering as computed or given (node-id order), kept to report and save it.
+    layers: Vec<u32>,
+    /// Activation code per node id.
+    codes: Vec<u8>,
+}
+
+/// How the constructor gets its layering.
+enum Layering {
+    Method(Method),
+    Given(Vec<u32>),
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -130,37 +142,115 @@ impl PyDagNetCore {
 
 #[pymethods]
 impl PyDagNetCore {
+    /// Builds the network in one call: default inputs (sources with out-edges) and outputs
+    /// (sinks with in-edges) when `None`, the layering when `layers` names a method, one
+    /// activation code for every node or one per node, and `output_activation` (a code) on the
+    /// outputs.
     #[new]
-    #[pyo3(signature = (dag, inputs, outputs, layers, activations, all_relu_alpha=0.6, init="kaiming_uniform", seed=0, bias=true))]
+    #[pyo3(signature = (dag, inputs, outputs, layers, activations, all_relu_alpha=0.6, init="kaiming_uniform", seed=0, bias=true, output_activation=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         dag: &PyDag,
-        inputs: &Bound<'_, PyAny>,
-        outputs: &Bound<'_, PyAny>,
+        inputs: Option<&Bound<'_, PyAny>>,
+        outputs: Option<&Bound<'_, PyAny>>,
         layers: &Bound<'_, PyAny>,
         activations: &Bound<'_, PyAny>,
         all_relu_alpha: f32,
         init: &str,
         seed: u64,
         bias: bool,
+        output_activation: Option<u8>,
     ) -> PyResult<Self> {
-        let inputs = node_values(inputs, "inputs")?;
-        let outputs = node_values(outputs, "outputs")?;
-        let layers = node_values(layers, "layers")?;
-        let codes = node_values(activations, "activations")?
-            .into_iter()
-            .map(|c| u8::try_from(c).unwrap_or(u8::MAX))
-            .collect::<Vec<u8>>();
-        let init: Init = init.parse().into_py_result()?;
         let g = &dag.inner;
-        let net = run_interruptible(py, |_| {
+        let n = g.num_nodes();
+        let inputs = match inputs {
+            Some(ids) => node_values(ids, "inputs")?,
+            None => (0..n as u32)
+                .filter(|&v| g.in_degree(v) == 0 && g.out_degree(v) > 0)
+                .collect(),
+        };
+        let outputs = match outputs {
+            Some(ids) => node_values(ids, "outputs")?,
+            None => (0..n as u32)
+                .filter(|&v| g.out_degree(v) == 0 && g.in_degree(v) > 0)
+                .collect(),
+        };
+        let layering = match layers.cast::<PyString>() {
+            Ok(name) => Layering::Method(name.to_cow()?.parse().into_py_result()?),
+            Err(_) => Layering::Given(node_values(layers, "layers")?),
+        };
+        let mut codes = match activations.extract::<i64>() {
+            Ok(code) => vec![u8::try_from(code).unwrap_or(u8::MAX); n],
+            Err(_) => node_values(activations, "activations")?
+                .into_iter()
+                .map(|c| u8::try_from(c).unwrap_or(u8::MAX))
+                .collect::<Vec<u8>>(),
+        };
+        if let Some(code) = output_activation {
+            for &o in &outputs {
+                if let Some(c) = codes.get_mut(o as usize) {
+                    *c = code;
+                }
+            }
+        }
+        let init: Init = init.parse().into_py_result()?;
+        // min_width layers in parallel: it needs the pool. Everything else is sequential.
+        let size = if matches!(layering, Layering::Method(Method::MinWidth)) {
+            usize::MAX
+        } else {
+            n + g.num_edges()
+        };
+        let (net, layers) = run_small_inline(py, size, |cancel| {
+            let layers = match layering {
+                Layering::Method(method) => layer(g, method, Options::default(), cancel)?,
+                Layering::Given(layers) => layers,
+            };
             let plan = Plan::new(g, &inputs, &outputs, &layers)?;
-            Net::new(plan, &codes, all_relu_alpha, init, seed, bias)
+            let net = Net::new(plan, &codes, all_relu_alpha, init, seed, bias)?;
+            Ok((net, layers))
         })?;
         Ok(PyDagNetCore {
             model: Mutex::new(Model::new(net)),
+            layers,
+            codes,
         })
+    }
+
+    /// The layer of every node as the layering gave it (node-id order).
+    fn node_layers<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        to_int64_array(py, self.layers.clone())
+    }
+
+    /// The activation code of every node (node-id order).
+    fn activation_codes<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        self.codes
+            .iter()
+            .map(|&c| i64::from(c))
+            .collect::<Vec<i64>>()
+            .into_pyarray(py)
+    }
+
+    /// The input node ids in the column order of X.
+    fn input_nodes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let model = self.lock()?;
+        let plan = model.net().plan();
+        Ok(to_int64_array(
+            py,
+            plan.node_of()[..plan.num_inputs()].to_vec(),
+        ))
+    }
+
+    /// The output node ids in the order of the output columns.
+    fn output_nodes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let model = self.lock()?;
+        let plan = model.net().plan();
+        let ids = plan
+            .outputs()
+            .iter()
+            .map(|&o| plan.node_of()[o as usize])
+            .collect();
+        Ok(to_int64_array(py, ids))
     }
 
     #[getter]
@@ -246,7 +336,8 @@ impl PyDagNetCore {
         let mut guard = self.lock()?;
         let model: &mut Model = &mut guard;
         let outputs = model.net().plan().outputs().len();
-        let values = run_interruptible(py, |cancel| model.predict(xs, features, cancel))?;
+        let work = rows.saturating_mul(model.net().plan().num_edges().max(1));
+        let values = run_pooled(py, work, |cancel| model.predict(xs, features, cancel))?;
         numpy::ndarray::Array2::from_shape_vec((rows, outputs), values)
             .map(|a| a.into_pyarray(py))
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))
@@ -296,7 +387,11 @@ impl PyDagNetCore {
         };
         let mut guard = self.lock()?;
         let model: &mut Model = &mut guard;
-        run_interruptible(py, |cancel| {
+        // Forward and backward: about three multiply-adds per edge and sample.
+        let work = num_batches
+            .saturating_mul(batch_size)
+            .saturating_mul(3 * model.net().plan().num_edges().max(1));
+        run_pooled(py, work, |cancel| {
             model.train_batches(&data, &order, first_batch, num_batches, &options, cancel)
         })
         .map(stats_tuple)

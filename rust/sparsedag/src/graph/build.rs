@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::csr::{group_by_key, transpose};
+use super::csr::{group_by_key, offsets_from_keys, transpose, transpose_with_offsets};
 use super::{Dag, MAX_NODES};
 use crate::error::{invalid, Error, Result};
 
@@ -77,19 +77,33 @@ pub(super) fn from_edges<I: NodeId>(
     let (sources, targets) = validated_ids(src, dst, n)?;
     let n = n as usize;
 
-    // Group by target, sort each (short) in-row, then transpose: the out-rows come out sorted
-    // too, because the transpose visits targets in increasing order.
-    let (mut in_offsets, mut in_sources) = group_by_key(n, &targets, &sources);
+    // Two stable counting sorts instead of sorting every row: group by source, then transpose
+    // (visiting sources in increasing order, so every in-row comes out sorted); the final
+    // transpose sorts the out-rows the same way.
+    let (by_source_offsets, by_source) = if sources.is_sorted() {
+        (offsets_from_keys(n, &sources), targets)
+    } else {
+        group_by_key(n, &sources, &targets)
+    };
     drop(sources);
-    drop(targets);
-    sort_rows(&in_offsets, &mut in_sources);
+    let (mut in_offsets, mut in_sources) = transpose(n, &by_source_offsets, &by_source);
+    drop(by_source);
+    let mut out_degrees_known = true;
     if let Some((target, source)) = find_duplicate(&in_offsets, &in_sources) {
         match duplicates {
             DuplicatePolicy::Reject => return Err(Error::DuplicateEdge { source, target }),
-            DuplicatePolicy::Merge => dedup_rows(&mut in_offsets, &mut in_sources),
+            DuplicatePolicy::Merge => {
+                dedup_rows(&mut in_offsets, &mut in_sources);
+                out_degrees_known = false;
+            }
         }
     }
-    let (out_offsets, out_targets) = transpose(n, &in_offsets, &in_sources);
+    // Without merged duplicates the out-rows have the sizes of the by-source grouping.
+    let (out_offsets, out_targets) = if out_degrees_known {
+        transpose_with_offsets(n, &in_offsets, &in_sources, by_source_offsets)
+    } else {
+        transpose(n, &in_offsets, &in_sources)
+    };
 
     let topo = kahn_order(n, &out_offsets, &out_targets, &in_offsets);
     if topo.len() < n {
@@ -106,21 +120,25 @@ pub(super) fn from_edges<I: NodeId>(
 }
 
 fn implied_node_count<I: NodeId>(src: &[I], dst: &[I]) -> Result<u64> {
+    let chunk_max = |(chunk, part): (usize, &[I])| {
+        let mut max = -1i64;
+        for (i, &id) in part.iter().enumerate() {
+            let id = id.to_i64();
+            if id < 0 {
+                return Err((chunk * PARALLEL_CHUNK + i, id));
+            }
+            max = max.max(id);
+        }
+        Ok(max)
+    };
     let column_max = |ids: &[I]| -> std::result::Result<i64, (usize, i64)> {
+        if ids.len() <= PARALLEL_CHUNK {
+            return chunk_max((0, ids));
+        }
         let chunk_results: Vec<_> = ids
             .par_chunks(PARALLEL_CHUNK)
             .enumerate()
-            .map(|(chunk, part)| {
-                let mut max = -1i64;
-                for (i, &id) in part.iter().enumerate() {
-                    let id = id.to_i64();
-                    if id < 0 {
-                        return Err((chunk * PARALLEL_CHUNK + i, id));
-                    }
-                    max = max.max(id);
-                }
-                Ok(max)
-            })
+            .map(chunk_max)
             .collect();
         chunk_results
             .into_iter()
@@ -159,38 +177,33 @@ fn validated_ids<I: NodeId>(src: &[I], dst: &[I], n: u64) -> Result<(Vec<u32>, V
             Ok(value as u32)
         }
     };
-    let chunk_results: Vec<Result<()>> = sources
-        .par_chunks_mut(PARALLEL_CHUNK)
-        .zip(targets.par_chunks_mut(PARALLEL_CHUNK))
-        .enumerate()
-        .map(|(chunk, (out_src, out_dst))| {
-            let base = chunk * PARALLEL_CHUNK;
-            for i in 0..out_src.len() {
-                let position = base + i;
-                let s = check(position, src[position])?;
-                let t = check(position, dst[position])?;
-                if s == t {
-                    return Err(Error::SelfLoop { position, node: s });
-                }
-                out_src[i] = s;
-                out_dst[i] = t;
+    let validate = |(chunk, (out_src, out_dst)): (usize, (&mut [u32], &mut [u32]))| {
+        let base = chunk * PARALLEL_CHUNK;
+        for i in 0..out_src.len() {
+            let position = base + i;
+            let s = check(position, src[position])?;
+            let t = check(position, dst[position])?;
+            if s == t {
+                return Err(Error::SelfLoop { position, node: s });
             }
-            Ok(())
-        })
-        .collect();
-    chunk_results.into_iter().collect::<Result<()>>()?;
-    Ok((sources, targets))
-}
-
-/// Sorts every CSR row in place; rows are short, and already-sorted ones (edges given in
-/// order) cost one scan.
-fn sort_rows(offsets: &[usize], columns: &mut [u32]) {
-    for row in offsets.windows(2) {
-        let slice = &mut columns[row[0]..row[1]];
-        if !slice.is_sorted() {
-            slice.sort_unstable();
+            out_src[i] = s;
+            out_dst[i] = t;
         }
+        Ok(())
+    };
+    if m <= PARALLEL_CHUNK {
+        // Off rayon entirely, so small graphs can be built outside any pool.
+        validate((0, (&mut sources, &mut targets)))?;
+    } else {
+        let chunk_results: Vec<Result<()>> = sources
+            .par_chunks_mut(PARALLEL_CHUNK)
+            .zip(targets.par_chunks_mut(PARALLEL_CHUNK))
+            .enumerate()
+            .map(validate)
+            .collect();
+        chunk_results.into_iter().collect::<Result<()>>()?;
     }
+    Ok((sources, targets))
 }
 
 fn find_duplicate(offsets: &[usize], columns: &[u32]) -> Option<(u32, u32)> {

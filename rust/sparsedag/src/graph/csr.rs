@@ -20,22 +20,26 @@ fn parts_for(pairs: usize) -> usize {
 pub(crate) fn offsets_from_keys(n: usize, keys: &[u32]) -> Vec<usize> {
     let parts = parts_for(keys.len()).min(keys.len().div_ceil(n.max(1)).max(1));
     let chunk = keys.len().div_ceil(parts).max(1);
-    let histograms: Vec<Vec<usize>> = keys
-        .par_chunks(chunk)
-        .map(|part| {
-            let mut counts = vec![0usize; n + 1];
-            for &k in part {
-                counts[k as usize + 1] += 1;
-            }
-            counts
-        })
-        .collect();
-    let mut offsets = vec![0usize; n + 1];
-    for counts in &histograms {
-        for (total, &c) in offsets.iter_mut().zip(counts) {
-            *total += c;
+    let histogram = |part: &[u32]| {
+        let mut counts = vec![0usize; n + 1];
+        for &k in part {
+            counts[k as usize + 1] += 1;
         }
-    }
+        counts
+    };
+    // One part stays off rayon entirely, so small graphs can be built outside any pool.
+    let mut offsets = if parts == 1 {
+        histogram(keys)
+    } else {
+        let histograms: Vec<Vec<usize>> = keys.par_chunks(chunk).map(histogram).collect();
+        let mut offsets = vec![0usize; n + 1];
+        for counts in &histograms {
+            for (total, &c) in offsets.iter_mut().zip(counts) {
+                *total += c;
+            }
+        }
+        offsets
+    };
     for i in 0..n {
         offsets[i + 1] += offsets[i];
     }
@@ -52,6 +56,17 @@ where
     let n = offsets.len() - 1;
     let total = offsets[n];
     let parts = parts_for(total);
+    if parts == 1 {
+        // One thread: no key-range test, and off rayon entirely.
+        let mut grouped = vec![0u32; total];
+        let mut cursor = offsets[..n].to_vec();
+        for (key, value) in pairs() {
+            let slot = &mut cursor[key as usize];
+            grouped[*slot] = value;
+            *slot += 1;
+        }
+        return grouped;
+    }
     // Key boundaries: part t owns the rows starting before t * total / parts.
     let bounds: Vec<usize> = (0..=parts)
         .map(|t| {
@@ -98,7 +113,29 @@ pub(crate) fn group_by_key(n: usize, keys: &[u32], values: &[u32]) -> (Vec<usize
 /// The CSR of the reversed graph. Rows of the result are sorted because rows are visited in
 /// increasing id order.
 pub(crate) fn transpose(n: usize, offsets: &[usize], columns: &[u32]) -> (Vec<usize>, Vec<u32>) {
-    let t_offsets = offsets_from_keys(n, columns);
+    transpose_with_offsets(n, offsets, columns, offsets_from_keys(n, columns))
+}
+
+/// [`transpose`] when the row offsets of the result (the column counts) are already known.
+pub(crate) fn transpose_with_offsets(
+    n: usize,
+    offsets: &[usize],
+    columns: &[u32],
+    t_offsets: Vec<usize>,
+) -> (Vec<usize>, Vec<u32>) {
+    if parts_for(columns.len()) == 1 {
+        // One thread: plain nested loops (the flattened iterator below costs twice as much).
+        let mut t_columns = vec![0u32; columns.len()];
+        let mut cursor = t_offsets[..n].to_vec();
+        for row in 0..n {
+            for &c in &columns[offsets[row]..offsets[row + 1]] {
+                let slot = &mut cursor[c as usize];
+                t_columns[*slot] = row as u32;
+                *slot += 1;
+            }
+        }
+        return (t_offsets, t_columns);
+    }
     let t_columns = scatter(&t_offsets, || {
         (0..n).flat_map(move |row| {
             columns[offsets[row]..offsets[row + 1]]

@@ -16,7 +16,6 @@ use super::kernels::Simd;
 use super::optim::{State, Step};
 use super::plan::Plan;
 use crate::error::{invalid, Error, Result};
-use crate::rng::Rng;
 
 /// Columns per forward work unit (four register blocks of the gather kernel). Units run tile by
 /// tile, so at large batches the source rows a layer reads (one 1 KiB slice each) stay in cache
@@ -217,6 +216,42 @@ fn min_len_for(work_per_unit: usize) -> usize {
     (4096 / work_per_unit.max(1)).max(1)
 }
 
+/// The stream key of one kind of draw (weights, biases) for a seed.
+fn draw_key(seed: u64, stream: u64) -> u64 {
+    mix64(seed ^ mix64(stream))
+}
+
+/// 64 random bits for position `counter` of the stream `key`: wyrand's output at that position
+/// (its state advances by a constant, so position n is key + n * constant), one wide multiply
+/// per draw, and draws are independent of the order they are made in.
+#[inline]
+fn draw_bits(key: u64, counter: u64) -> u64 {
+    let state = key.wrapping_add(counter.wrapping_mul(0xA076_1D64_78BD_642F));
+    let product = u128::from(state) * u128::from(state ^ 0xE703_7ED1_A0B4_28DB);
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+#[inline]
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Uniform in [-1, 1) on a grid of 2^-23 (the top 24 bits).
+#[inline]
+fn symmetric_unit(bits: u64) -> f32 {
+    (bits >> 40) as f32 * (1.0 / (1u32 << 23) as f32) - 1.0
+}
+
+/// Standard normal by Box–Muller from the two 32-bit halves (tails cut at about 6.7 sigma).
+fn standard_normal(bits: u64) -> f64 {
+    let scale = 1.0 / (1u64 << 32) as f64;
+    let u1 = 1.0 - (bits >> 32) as f64 * scale;
+    let u2 = (bits & 0xFFFF_FFFF) as f64 * scale;
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
 impl Net {
     /// A network on `plan`. `activation_codes` names one activation per node id (see
     /// [`Activation::NAMES`]); all-ReLU nodes get slope -alpha in odd computed layers and +alpha
@@ -266,55 +301,64 @@ impl Net {
         Ok(net)
     }
 
-    /// Draws weights in the user's edge order (so they do not depend on the layering) and
-    /// biases in node-id order.
+    /// Counter-based draws: the weight of edge u -> v is a function of (seed, u, v) and the bias
+    /// of node v one of (seed, v), so they depend on neither the layering nor the internal order
+    /// nor the thread count, and need no sort into the user's edge order. One pass, no temporaries
+    /// except the out-degrees Xavier needs.
     fn initialise(&mut self, init: Init, seed: u64) {
         let plan = &self.plan;
         let n = plan.num_nodes();
+        let node_of = plan.node_of();
+        let in_sources = plan.in_sources();
         let mut out_degree = Vec::new();
         if init == Init::XavierUniform {
             out_degree.resize(n, 0u32);
-            for &s in plan.in_sources() {
+            for &s in in_sources {
                 out_degree[s as usize] += 1;
             }
         }
-        // First the scale of every weight, then the draws in the user's edge order.
-        for j in 0..n {
-            let fan_in = (plan.in_range(j).len() as f64).max(1.0);
-            let node_scale = match init {
-                Init::KaimingUniform => 1.0 / fan_in.sqrt(),
-                Init::HeUniform => (6.0 / fan_in).sqrt(),
-                Init::Normal => (2.0 / fan_in).sqrt(),
-                Init::XavierUniform => 0.0,
-            };
-            for p in plan.in_range(j) {
-                let scale = if init == Init::XavierUniform {
-                    let fan_out = out_degree[plan.in_sources()[p] as usize] as f64;
-                    (6.0 / (fan_in + fan_out)).sqrt()
-                } else {
-                    node_scale
-                };
-                self.weights[p] = scale as f32;
+        let weight_key = draw_key(seed, 0x5EED_0F3D);
+        for j in plan.num_inputs()..n {
+            let range = plan.in_range(j);
+            let fan_in = (range.len() as f32).max(1.0);
+            let target = u64::from(node_of[j]);
+            let sources = &in_sources[range.clone()];
+            let weights = &mut self.weights[range];
+            let counter = |s: u32| (u64::from(node_of[s as usize]) << 32) | target;
+            match init {
+                Init::KaimingUniform | Init::HeUniform => {
+                    let scale = if init == Init::KaimingUniform {
+                        fan_in.sqrt().recip()
+                    } else {
+                        (6.0 / fan_in).sqrt()
+                    };
+                    for (w, &s) in weights.iter_mut().zip(sources) {
+                        *w = scale * symmetric_unit(draw_bits(weight_key, counter(s)));
+                    }
+                }
+                Init::XavierUniform => {
+                    for (w, &s) in weights.iter_mut().zip(sources) {
+                        let scale = (6.0 / (fan_in + out_degree[s as usize] as f32)).sqrt();
+                        *w = scale * symmetric_unit(draw_bits(weight_key, counter(s)));
+                    }
+                }
+                Init::Normal => {
+                    let scale = f64::from((2.0 / fan_in).sqrt());
+                    for (w, &s) in weights.iter_mut().zip(sources) {
+                        *w = (scale * standard_normal(draw_bits(weight_key, counter(s)))) as f32;
+                    }
+                }
             }
-        }
-        let mut rng = Rng::new(seed);
-        for p in plan.user_edge_positions() {
-            let draw = match init {
-                Init::Normal => rng.normal(),
-                _ => rng.uniform(-1.0, 1.0),
-            };
-            let w = &mut self.weights[p as usize];
-            *w = (draw * f64::from(*w)) as f32;
         }
         self.biases.fill(0.0);
         if init == Init::KaimingUniform && self.train_bias {
-            let mut bias_rng = Rng::new(seed ^ 0xB1A5_B1A5_B1A5_B1A5);
-            for v in 0..n {
-                let j = plan.internal_of()[v] as usize;
-                let draw = bias_rng.uniform(-1.0, 1.0);
+            let bias_key = draw_key(seed, 0xB1A5_B1A5);
+            let computed = node_of.iter().enumerate().skip(plan.num_inputs());
+            for (j, &node) in computed {
                 let fan_in = plan.in_range(j).len();
-                if j >= plan.num_inputs() && fan_in > 0 {
-                    self.biases[j] = (draw / (fan_in as f64).sqrt()) as f32;
+                if fan_in > 0 {
+                    let draw = symmetric_unit(draw_bits(bias_key, u64::from(node)));
+                    self.biases[j] = draw / (fan_in as f32).sqrt();
                 }
             }
         }
@@ -708,5 +752,48 @@ pub(crate) fn check_finite(values: &[f32], what: &str) -> Result<()> {
             values[i]
         )),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Dag, DuplicatePolicy};
+
+    #[test]
+    fn initial_weights_depend_on_the_seed_not_on_the_layering() {
+        // 0 -> 2 -> 3, 1 -> 3, 0 -> 3, 1 -> 4: two valid layerings of the computed nodes.
+        let g = Dag::from_edges(
+            &[0u32, 2, 1, 0, 1],
+            &[2, 3, 3, 3, 4],
+            Some(5),
+            DuplicatePolicy::Reject,
+        )
+        .unwrap();
+        let build = |layers: &[u32], init: Init, seed: u64| {
+            let plan = Plan::new(&g, &[0, 1], &[3, 4], layers).unwrap();
+            Net::new(plan, &[1; 5], 0.6, init, seed, true).unwrap()
+        };
+        for init in [
+            Init::KaimingUniform,
+            Init::HeUniform,
+            Init::XavierUniform,
+            Init::Normal,
+        ] {
+            let a = build(&[0, 0, 1, 2, 1], init, 7);
+            let b = build(&[0, 0, 1, 2, 3], init, 7);
+            assert_eq!(a.weights_user_order(), b.weights_user_order());
+            assert_eq!(a.biases_node_order(), b.biases_node_order());
+            assert_ne!(
+                a.weights_user_order(),
+                build(&[0, 0, 1, 2, 1], init, 8).weights_user_order()
+            );
+        }
+        // Kaiming: |w| <= 1/sqrt(fan_in). User order: (0,2) (0,3) (1,3) (1,4) (2,3); node 3
+        // has fan-in 3.
+        let net = build(&[0, 0, 1, 2, 1], Init::KaimingUniform, 1);
+        let w = net.weights_user_order();
+        assert!(w.iter().all(|x| x.abs() <= 1.0));
+        assert!([1, 2, 4].iter().all(|&e| w[e].abs() <= 1.0 / 3f32.sqrt()));
     }
 }

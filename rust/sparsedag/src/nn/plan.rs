@@ -70,23 +70,20 @@ impl Plan {
                 return invalid(format!("node {v} is both an input and an output"));
             }
         }
-        for v in 0..n as u32 {
-            if is_input[v as usize] {
-                continue;
+        check_layering(dag, layers, &is_input)?;
+        // With every source that has out-edges among the inputs, each node with an in-edge has
+        // an input ancestor: only outputs without in-edges can be unreachable. Otherwise search.
+        let all_sources_are_inputs = (0..n as u32)
+            .all(|v| is_input[v as usize] || dag.in_degree(v) > 0 || dag.out_degree(v) == 0);
+        if all_sources_are_inputs {
+            if let Some(&o) = outputs.iter().find(|&&o| dag.in_degree(o) == 0) {
+                unreachable_output(o)?;
             }
-            for &u in dag.predecessors(v) {
-                if !is_input[u as usize] && layers[u as usize] >= layers[v as usize] {
-                    return invalid(format!(
-                        "the layering is not valid: edge {u} -> {v} goes from layer {} to layer {}",
-                        layers[u as usize], layers[v as usize]
-                    ));
-                }
-            }
+        } else {
+            check_reachable(dag, inputs, outputs, &is_input)?;
         }
-        check_reachable(dag, inputs, outputs, &is_input)?;
 
-        let mut computed: Vec<u32> = (0..n as u32).filter(|&v| !is_input[v as usize]).collect();
-        computed.sort_unstable_by_key(|&v| (layers[v as usize], v));
+        let computed = computed_in_layer_order(layers, &is_input);
         let mut node_of = Vec::with_capacity(n);
         node_of.extend_from_slice(inputs);
         node_of.extend_from_slice(&computed);
@@ -295,6 +292,34 @@ impl Plan {
     }
 }
 
+/// The computed (non-input) nodes sorted by (layer, id): a counting sort when the layer
+/// numbers are compact, as every layering method's are.
+fn computed_in_layer_order(layers: &[u32], is_input: &[bool]) -> Vec<u32> {
+    let n = layers.len();
+    let top = layers.iter().copied().max().unwrap_or(0) as usize;
+    if top > 2 * n {
+        let mut computed: Vec<u32> = (0..n as u32).filter(|&v| !is_input[v as usize]).collect();
+        computed.sort_unstable_by_key(|&v| (layers[v as usize], v));
+        return computed;
+    }
+    let mut start = vec![0u32; top + 2];
+    for (&layer, &input) in layers.iter().zip(is_input) {
+        start[layer as usize + 1] += u32::from(!input);
+    }
+    for k in 0..=top {
+        start[k + 1] += start[k];
+    }
+    let mut computed = vec![0u32; start[top + 1] as usize];
+    for (v, (&layer, &input)) in layers.iter().zip(is_input).enumerate() {
+        if !input {
+            let slot = &mut start[layer as usize];
+            computed[*slot as usize] = v as u32;
+            *slot += 1;
+        }
+    }
+    computed
+}
+
 fn check_reachable(dag: &Dag, inputs: &[u32], outputs: &[u32], is_input: &[bool]) -> Result<()> {
     let mut reached = is_input.to_vec();
     let mut stack: Vec<u32> = inputs.to_vec();
@@ -306,12 +331,43 @@ fn check_reachable(dag: &Dag, inputs: &[u32], outputs: &[u32], is_input: &[bool]
         }
     }
     match outputs.iter().find(|&&o| !reached[o as usize]) {
-        Some(o) => invalid(format!(
-            "output node {o} cannot be reached from any input node: there is no path from the \
-             inputs to this output, so it could never learn"
-        )),
+        Some(&o) => unreachable_output(o),
         None => Ok(()),
     }
+}
+
+fn unreachable_output(o: u32) -> Result<()> {
+    invalid(format!(
+        "output node {o} cannot be reached from any input node: there is no path from the \
+         inputs to this output, so it could never learn"
+    ))
+}
+
+/// `layers[u] < layers[v]` on every edge between computed nodes, scanning the in-CSR row by
+/// row (sequential reads of the edge array).
+fn check_layering(dag: &Dag, layers: &[u32], is_input: &[bool]) -> Result<()> {
+    let (offsets, sources) = dag.in_csr();
+    for v in 0..dag.num_nodes() {
+        if is_input[v] {
+            continue;
+        }
+        let lv = layers[v];
+        let row = &sources[offsets[v]..offsets[v + 1]];
+        if row
+            .iter()
+            .any(|&u| layers[u as usize] >= lv && !is_input[u as usize])
+        {
+            let u = *row
+                .iter()
+                .find(|&&u| layers[u as usize] >= lv && !is_input[u as usize])
+                .expect("found above");
+            return invalid(format!(
+                "the layering is not valid: edge {u} -> {v} goes from layer {} to layer {lv}",
+                layers[u as usize]
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
