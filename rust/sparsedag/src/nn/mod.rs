@@ -17,7 +17,7 @@ pub mod ordered;
 pub mod plan;
 pub mod train;
 
-pub use activation::Activation;
+pub use activation::{all_relu_slope, Activation};
 pub use kernels::{Level, Simd};
 pub use loss::{Loss, Stats, Targets};
 pub use net::{Init, Net, Workspace};

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use rayon::prelude::*;
 
-use super::activation::Activation;
+use super::activation::{all_relu_slope, Activation};
 use super::kernels::Simd;
 use super::optim::{State, Step};
 use super::plan::Plan;
@@ -280,12 +280,7 @@ impl Net {
             activations.push(Activation::from_code(code_of(j), all_relu_alpha)?);
         }
         for k in 0..plan.num_layers() {
-            // Hidden layer k + 1 (1-based): odd ones get -alpha.
-            let slope = if k % 2 == 0 {
-                -all_relu_alpha
-            } else {
-                all_relu_alpha
-            };
+            let slope = all_relu_slope(k, all_relu_alpha);
             for j in plan.layer(k) {
                 activations.push(Activation::from_code(code_of(j), slope)?);
             }

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::cancel::Cancel;
 use crate::error::{invalid, Result};
 use crate::nn::optim::{Kind, State};
-use crate::nn::{Activation, Data, Loss, Model, Net, Plan, Stats, TrainOptions};
+use crate::nn::{all_relu_slope, Activation, Data, Loss, Model, Net, Plan, Stats, TrainOptions};
 use crate::sparse::{
     erdos_renyi_layer, evolve, importance_prune, EvolveOptions, Init, SparseLayer,
 };
@@ -275,7 +275,7 @@ impl SetMlp {
         let mut activations = vec![Activation::Identity; n];
         let mut start = sizes[0];
         for (k, &width) in sizes[1..sizes.len() - 1].iter().enumerate() {
-            let slope = if k % 2 == 0 { -self.alpha } else { self.alpha };
+            let slope = all_relu_slope(k, self.alpha);
             let act = Activation::from_code(self.hidden_activation, slope)?;
             activations[start..start + width].fill(act);
             start += width;

@@ -1,23 +1,15 @@
 //! All-ReLU (Curci, Mocanu, Pechenizkiy 2021): f(z) = z for z >= 0, else slope * z, with a fixed
-//! slope that alternates -alpha, +alpha, -alpha, ... across the hidden layers. Kept as small pure
-//! functions so the engine's activation module can call or absorb them.
+//! slope that alternates -alpha, +alpha, -alpha, ... across the hidden layers. The slice
+//! functions here are the building blocks' view of the engine's own activation, so the rule
+//! exists once.
 
-/// The negative-side slope of hidden layer `hidden_layer` (0 = the first hidden layer):
-/// -alpha on even layers, +alpha on odd ones.
-pub fn all_relu_slope(hidden_layer: usize, alpha: f32) -> f32 {
-    if hidden_layer % 2 == 0 {
-        -alpha
-    } else {
-        alpha
-    }
-}
+pub use crate::nn::activation::all_relu_slope;
+use crate::nn::Activation;
 
 /// `out = f(z)`, elementwise.
 pub fn all_relu(z: &[f32], slope: f32, out: &mut [f32]) {
     debug_assert_eq!(z.len(), out.len());
-    for (o, &x) in out.iter_mut().zip(z) {
-        *o = if x >= 0.0 { x } else { slope * x };
-    }
+    Activation::AllRelu { slope }.apply(z, out);
 }
 
 /// `out = f'(z)`, elementwise: 1 for z >= 0 (the right derivative at 0), `slope` below 0.
@@ -31,11 +23,7 @@ pub fn all_relu_derivative(z: &[f32], slope: f32, out: &mut [f32]) {
 /// `grad *= f'(z)`, elementwise: turns dL/da into dL/dz.
 pub fn all_relu_backprop(z: &[f32], slope: f32, grad: &mut [f32]) {
     debug_assert_eq!(z.len(), grad.len());
-    for (g, &x) in grad.iter_mut().zip(z) {
-        if x < 0.0 {
-            *g *= slope;
-        }
-    }
+    Activation::AllRelu { slope }.backprop(z, grad);
 }
 
 #[cfg(test)]
