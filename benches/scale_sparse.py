@@ -4,9 +4,13 @@ Each N runs in a fresh subprocess so its peak RSS (VmHWM) is its own. Per N it r
 per epoch, peak RSS, and bytes per connection:
 
 - ``doc B/conn``: the engine's documented persistent state per connection (u32 source index,
-  f32 weight, f32 momentum: ``DagNetCore.bytes_per_connection("sgd")``);
+  f32 weight, f32 momentum: ``DagNetCore.bytes_per_connection("momentum")``);
 - ``rss B/conn``: (RSS after fit - RSS before fit) / connections, the state the fit left behind;
-- ``peak B/conn``: (VmHWM - RSS before fit) / connections, including transient buffers.
+- ``peak B/conn``: (VmHWM - RSS before fit) / connections, including transient buffers;
+- ``ws GiB``: the engine's training workspace, kept between batches: pre-activations,
+  activations and gradients of a batch, 3 x 4 bytes x batch x nodes. It scales with neurons,
+  not connections (at epsilon 20 a hidden neuron has about 40 connections, so with batch 128
+  it adds about 38 bytes per connection); ``rss-ws B/conn`` takes it out of ``rss B/conn``.
 
 Not part of CI. Large N takes minutes and gigabytes:
 
@@ -58,7 +62,7 @@ print(json.dumps({
     "rss_before": before,
     "rss_after": after,
     "hwm": status("VmHWM"),
-    "doc_bytes": sd._core.DagNetCore.bytes_per_connection("sgd"),
+    "doc_bytes": sd._core.DagNetCore.bytes_per_connection("momentum"),
 }))
 """
 
@@ -78,7 +82,8 @@ def main() -> None:
     )
     header = (
         f"{'N':>8} {'connections':>12} {'s/epoch':>8} {'peak RSS GiB':>12} "
-        f"{'doc B/conn':>10} {'rss B/conn':>10} {'peak B/conn':>11} {'train acc':>9}"
+        f"{'doc B/conn':>10} {'rss B/conn':>10} {'peak B/conn':>11} {'ws GiB':>7} "
+        f"{'rss-ws B/conn':>13} {'train acc':>9}"
     )
     rows = []
     for n in (int(v) for v in args.sizes.split(",")):
@@ -93,10 +98,12 @@ def main() -> None:
             break
         r = json.loads(out.stdout.strip().splitlines()[-1])
         c = r["connections"]
+        workspace = 3 * 4 * 128 * (500 + 3 * n + 10)
+        kept = r["rss_after"] - r["rss_before"]
         row = (
             f"{n:>8} {c:>12} {r['train_s']:>8.2f} {r['hwm'] / gib:>12.3f} "
-            f"{r['doc_bytes']:>10} {(r['rss_after'] - r['rss_before']) / c:>10.2f} "
-            f"{(r['hwm'] - r['rss_before']) / c:>11.2f} {r['accuracy']:>9.4f}"
+            f"{r['doc_bytes']:>10} {kept / c:>10.2f} {(r['hwm'] - r['rss_before']) / c:>11.2f} "
+            f"{workspace / gib:>7.3f} {(kept - workspace) / c:>13.2f} {r['accuracy']:>9.4f}"
         )
         rows.append(row)
         print(
