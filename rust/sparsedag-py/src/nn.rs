@@ -121,6 +121,29 @@ impl<'py> OwnedTargets<'py> {
     }
 }
 
+/// Data borrowed from Python for one call: X as C-contiguous float32 rows, and y.
+pub(crate) struct BorrowedData<'py> {
+    x: PyReadonlyArray2<'py, f32>,
+    targets: OwnedTargets<'py>,
+}
+
+impl<'py> BorrowedData<'py> {
+    pub(crate) fn borrow(x: &Bound<'py, PyAny>, y: &Bound<'py, PyAny>) -> PyResult<Self> {
+        Ok(BorrowedData {
+            x: matrix(x, "X")?,
+            targets: OwnedTargets::borrow(y)?,
+        })
+    }
+
+    pub(crate) fn data(&self) -> PyResult<Data<'_>> {
+        Ok(Data {
+            x: self.x.as_slice()?,
+            features: self.x.shape()[1],
+            targets: self.targets.targets()?,
+        })
+    }
+}
+
 pub(crate) type StatsTuple = (Vec<f64>, Vec<u64>, u64);
 
 pub(crate) fn stats_tuple(stats: Stats) -> StatsTuple {
@@ -365,8 +388,7 @@ impl PyDagNetCore {
         seed: u64,
         groups: usize,
     ) -> PyResult<StatsTuple> {
-        let x = matrix(x, "X")?;
-        let targets = OwnedTargets::borrow(y)?;
+        let borrowed = BorrowedData::borrow(x, y)?;
         let order = node_values(order, "order")?;
         let options = TrainOptions {
             loss: loss.parse::<Loss>().into_py_result()?,
@@ -380,11 +402,7 @@ impl PyDagNetCore {
             seed,
             groups,
         };
-        let data = Data {
-            x: x.as_slice()?,
-            features: x.shape()[1],
-            targets: targets.targets()?,
-        };
+        let data = borrowed.data()?;
         let mut guard = self.lock()?;
         let model: &mut Model = &mut guard;
         // Forward and backward: about three multiply-adds per edge and sample.
@@ -406,14 +424,9 @@ impl PyDagNetCore {
         loss: &str,
         groups: usize,
     ) -> PyResult<StatsTuple> {
-        let x = matrix(x, "X")?;
-        let targets = OwnedTargets::borrow(y)?;
+        let borrowed = BorrowedData::borrow(x, y)?;
         let loss: Loss = loss.parse().into_py_result()?;
-        let data = Data {
-            x: x.as_slice()?,
-            features: x.shape()[1],
-            targets: targets.targets()?,
-        };
+        let data = borrowed.data()?;
         let mut guard = self.lock()?;
         let model: &mut Model = &mut guard;
         run_interruptible(py, |cancel| model.evaluate(&data, loss, groups, cancel)).map(stats_tuple)
@@ -430,14 +443,9 @@ impl PyDagNetCore {
         loss: &str,
         groups: usize,
     ) -> PyResult<(Bound<'py, PyArray1<f32>>, Bound<'py, PyArray1<f32>>)> {
-        let x = matrix(x, "X")?;
-        let targets = OwnedTargets::borrow(y)?;
+        let borrowed = BorrowedData::borrow(x, y)?;
         let loss: Loss = loss.parse().into_py_result()?;
-        let data = Data {
-            x: x.as_slice()?,
-            features: x.shape()[1],
-            targets: targets.targets()?,
-        };
+        let data = borrowed.data()?;
         let mut guard = self.lock()?;
         let model: &mut Model = &mut guard;
         let (w, b) = run_interruptible(py, |_| model.gradients(&data, loss, groups))?;

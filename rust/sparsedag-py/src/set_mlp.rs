@@ -7,14 +7,14 @@ use std::sync::{Mutex, MutexGuard, TryLockError};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use sparsedag::nn::{Activation, Data, Loss, Optimizer, OptimizerKind, TrainOptions};
+use sparsedag::nn::{Activation, Loss, Optimizer, OptimizerKind, TrainOptions};
 use sparsedag::set_mlp::{DataParallel, LocalPhase, SetMlp, SetSpec, Shards};
 use sparsedag::sparse::{Init, SparseLayer};
 
 use crate::arrays::usize_to_int64_array;
 use crate::errors::IntoPyResult;
 use crate::interrupt::run_interruptible;
-use crate::nn::{matrix, stats_tuple, OwnedTargets, StatsTuple};
+use crate::nn::{matrix, stats_tuple, BorrowedData, StatsTuple};
 
 struct Trainer {
     set: SetMlp,
@@ -227,8 +227,7 @@ impl PySetMlpCore {
         dropout: f32,
         seed: u64,
     ) -> PyResult<StatsTuple> {
-        let x = matrix(x, "X")?;
-        let targets = OwnedTargets::borrow(y)?;
+        let borrowed = BorrowedData::borrow(x, y)?;
         let order: Vec<u32> = order
             .as_slice()?
             .iter()
@@ -236,11 +235,7 @@ impl PySetMlpCore {
             .collect::<Result<_, _>>()
             .map_err(|_| PyValueError::new_err("order must hold row numbers"))?;
         let options = train_options(loss, batch_size, lr, momentum, weight_decay, dropout, seed)?;
-        let data = Data {
-            x: x.as_slice()?,
-            features: x.shape()[1],
-            targets: targets.targets()?,
-        };
+        let data = borrowed.data()?;
         let mut guard = self.lock()?;
         let set = &mut guard.set;
         run_interruptible(py, |cancel| {
@@ -279,14 +274,9 @@ impl PySetMlpCore {
         y: &Bound<'_, PyAny>,
         loss: &str,
     ) -> PyResult<StatsTuple> {
-        let x = matrix(x, "X")?;
-        let targets = OwnedTargets::borrow(y)?;
+        let borrowed = BorrowedData::borrow(x, y)?;
         let loss: Loss = loss.parse().into_py_result()?;
-        let data = Data {
-            x: x.as_slice()?,
-            features: x.shape()[1],
-            targets: targets.targets()?,
-        };
+        let data = borrowed.data()?;
         let mut guard = self.lock()?;
         let set = &mut guard.set;
         run_interruptible(py, |cancel| set.evaluate(&data, loss, cancel)).map(stats_tuple)
@@ -347,14 +337,9 @@ impl PySetMlpCore {
         dropout: f32,
         seed: u64,
     ) -> PyResult<StatsTuple> {
-        let x = matrix(x, "X")?;
-        let targets = OwnedTargets::borrow(y)?;
+        let borrowed = BorrowedData::borrow(x, y)?;
         let options = train_options(loss, batch_size, lr, momentum, weight_decay, dropout, seed)?;
-        let data = Data {
-            x: x.as_slice()?,
-            features: x.shape()[1],
-            targets: targets.targets()?,
-        };
+        let data = borrowed.data()?;
         let mut guard = self.lock()?;
         let Trainer { set, shared, .. } = &mut *guard;
         let dp = shared
@@ -387,14 +372,9 @@ impl PySetMlpCore {
         zeta: f64,
         evolve_output_layer: bool,
     ) -> PyResult<StatsTuple> {
-        let x = matrix(x, "X")?;
-        let targets = OwnedTargets::borrow(y)?;
+        let borrowed = BorrowedData::borrow(x, y)?;
         let options = train_options(loss, batch_size, lr, momentum, weight_decay, dropout, seed)?;
-        let data = Data {
-            x: x.as_slice()?,
-            features: x.shape()[1],
-            targets: targets.targets()?,
-        };
+        let data = borrowed.data()?;
         let mut guard = self.lock()?;
         let Trainer { set, shared, local } = &mut *guard;
         if local.is_none() {
