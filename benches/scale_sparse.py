@@ -3,14 +3,22 @@
 Each N runs in a fresh subprocess so its peak RSS (VmHWM) is its own. Per N it reports seconds
 per epoch, peak RSS, and bytes per connection:
 
-- ``doc B/conn``: the engine's documented persistent state per connection (u32 source index,
-  f32 weight, f32 momentum: ``DagNetCore.bytes_per_connection("momentum")``);
-- ``rss B/conn``: (RSS after fit - RSS before fit) / connections, the state the fit left behind;
-- ``peak B/conn``: (VmHWM - RSS before fit) / connections, including transient buffers;
-- ``ws GiB``: the engine's training workspace, kept between batches: pre-activations,
-  activations and gradients of a batch, 3 x 4 bytes x batch x nodes. It scales with neurons,
-  not connections (at epsilon 20 a hidden neuron has about 40 connections, so with batch 128
-  it adds about 38 bytes per connection); ``rss-ws B/conn`` takes it out of ``rss B/conn``.
+- ``model B/conn``: the model's own accounting after fit (``clf.memory_``): per connection a
+  u32 source index, an f32 weight and an f32 momentum (12 bytes), plus the per-neuron state
+  (CSR offset, ids, activation, bias and its momentum) spread over the connections; the batch
+  workspace is 0 here because ``fit`` frees it when it returns;
+- ``rss B/conn``: (RSS after fit - RSS before fit) / connections, the persistent state the fit
+  left behind as the operating system sees it (the model is built inside ``fit``);
+- ``trim B/conn``: the same after ``malloc_trim(0)``, which hands memory that glibc keeps in
+  its free lists back to the system (matters only at small N, where arrays are below glibc's
+  mmap threshold);
+- ``peak B/conn``: (VmHWM - RSS before fit) / connections, including the transient buffers:
+  while it trains the engine keeps a batch workspace (pre-activations, activations and
+  gradients: 3 x 4 bytes x batch x neurons, ``ws GiB``; at epsilon 20 a hidden neuron has about
+  40 connections, so with batch 128 that is about 38 bytes per connection);
+- ``evolve s`` and ``evolve +peak B/conn``: one SET evolution step after the epoch (zeta 0.3,
+  hidden layers), its time and how far its peak RSS rose above the RSS before it (the
+  transient copy of the layers and the scratch arrays of pruning and regrowth).
 
 Not part of CI. Large N takes minutes and gigabytes:
 
@@ -27,7 +35,7 @@ import sys
 import time
 
 CHILD = r"""
-import json, sys, time
+import ctypes, json, sys, time
 import numpy as np
 import sparsedag as sd
 
@@ -48,11 +56,27 @@ clf = sd.SparseMLPClassifier(
     hidden=(n, n, n), epsilon=20.0, activation="relu", lr=0.05, dropout=0.0,
     batch_size=128, epochs=1, seed=seed, n_jobs=threads,
 )
+# A tiny fit first loads everything a fit imports or starts (scikit-learn's validation, the
+# thread pool), so that the RSS difference below is the network's.
+sd.SparseMLPClassifier(hidden=(8,), epochs=1, n_jobs=threads).fit(X[:256], y[:256])
 before = status("VmRSS")
 started = time.perf_counter()
 clf.fit(X, y)
 wall = time.perf_counter() - started
 after = status("VmRSS")
+hwm = status("VmHWM")
+memory = clf.memory_
+ctypes.CDLL("libc.so.6").malloc_trim(0)
+trimmed = status("VmRSS")
+# One SET evolution step, as fit runs between epochs (zeta 0.3, hidden layers), with the peak
+# RSS counter reset first so that its peak is its own.
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
+evolve_rss = status("VmRSS")
+t0 = time.perf_counter()
+clf._core.evolve(0.3, False, seed + 1)
+evolve_s = time.perf_counter() - t0
+evolve_hwm = status("VmHWM")
 print(json.dumps({
     "n": n,
     "connections": clf.n_connections_,
@@ -61,8 +85,14 @@ print(json.dumps({
     "accuracy": clf.history_["accuracy"][0],
     "rss_before": before,
     "rss_after": after,
-    "hwm": status("VmHWM"),
-    "doc_bytes": sd._core.DagNetCore.bytes_per_connection("momentum"),
+    "rss_trimmed": trimmed,
+    "hwm": hwm,
+    "model_bytes": memory["connection_bytes"] + memory["neuron_bytes"],
+    "workspace_after": memory["workspace_bytes"],
+    "evolve_s": evolve_s,
+    "evolve_rss": evolve_rss,
+    "evolve_hwm": evolve_hwm,
+    "connections_after_evolve": clf.n_connections_,
 }))
 """
 
@@ -82,8 +112,8 @@ def main() -> None:
     )
     header = (
         f"{'N':>8} {'connections':>12} {'s/epoch':>8} {'peak RSS GiB':>12} "
-        f"{'doc B/conn':>10} {'rss B/conn':>10} {'peak B/conn':>11} {'ws GiB':>7} "
-        f"{'rss-ws B/conn':>13} {'train acc':>9}"
+        f"{'model B/conn':>12} {'rss B/conn':>10} {'trim B/conn':>11} {'peak B/conn':>11} "
+        f"{'ws GiB':>7} {'train acc':>9} {'evolve s':>8} {'evolve +peak B/conn':>19}"
     )
     rows = []
     for n in (int(v) for v in args.sizes.split(",")):
@@ -98,13 +128,17 @@ def main() -> None:
             break
         r = json.loads(out.stdout.strip().splitlines()[-1])
         c = r["connections"]
+        assert r["workspace_after"] == 0, "fit must free the batch workspace"
         workspace = 3 * 4 * 128 * (500 + 3 * n + 10)
-        kept = r["rss_after"] - r["rss_before"]
+        before = r["rss_before"]
         row = (
             f"{n:>8} {c:>12} {r['train_s']:>8.2f} {r['hwm'] / gib:>12.3f} "
-            f"{r['doc_bytes']:>10} {kept / c:>10.2f} {(r['hwm'] - r['rss_before']) / c:>11.2f} "
-            f"{workspace / gib:>7.3f} {(kept - workspace) / c:>13.2f} {r['accuracy']:>9.4f}"
+            f"{r['model_bytes'] / c:>12.2f} {(r['rss_after'] - before) / c:>10.2f} "
+            f"{(r['rss_trimmed'] - before) / c:>11.2f} {(r['hwm'] - before) / c:>11.2f} "
+            f"{workspace / gib:>7.3f} {r['accuracy']:>9.4f} {r['evolve_s']:>8.2f} "
+            f"{(r['evolve_hwm'] - r['evolve_rss']) / c:>19.2f}"
         )
+        assert r["connections_after_evolve"] == c
         rows.append(row)
         print(
             f"N={n}: done in {time.perf_counter() - started:.1f}s wall (load average "

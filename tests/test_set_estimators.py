@@ -127,6 +127,40 @@ def test_importance_pruning_shrinks_the_network(digits):
     assert clf.score(Xte, yte) > 0.8
 
 
+def test_only_persistent_state_survives_a_call(digits):
+    Xtr, ytr, Xte, _ = digits
+    clf = sd.SparseMLPClassifier(hidden=(256, 256), epsilon=20, epochs=2, seed=0).fit(Xtr, ytr)
+    conns = clf.n_connections_
+    neurons = sum(clf.layer_sizes_)
+
+    def check_released():
+        mem = clf.memory_
+        assert mem["workspace_bytes"] == 0
+        # u32 source index + f32 weight + f32 momentum, nothing else per connection.
+        assert mem["connection_bytes"] == 12 * conns
+        assert 0 < mem["neuron_bytes"] <= 64 * neurons
+        total = mem["connection_bytes"] + mem["neuron_bytes"]
+        assert mem["bytes_per_connection"] == pytest.approx(total / conns)
+        assert mem["bytes_per_connection"] <= 16
+
+    check_released()
+    clf.partial_fit(Xtr, ytr)
+    check_released()
+    clf.predict(Xte)
+    clf.score(Xte, ytr[: len(Xte)])
+    check_released()
+    # The accounting sees the workspace while it exists: a raw training call keeps it (a fit
+    # trains in several calls) until it is released.
+    core = clf._core
+    x = np.ascontiguousarray(clf._scaled(Xtr), dtype=np.float32)
+    order = np.arange(64, dtype=np.int64)
+    labels = np.searchsorted(clf.classes_, ytr).astype(np.int64)
+    core.train(x, labels, order, 0, 1, 64, "cross_entropy", 0.01, 0.9, 0.0, 0.0, 0)
+    assert core.memory()[2] == 3 * 4 * 64 * neurons
+    core.release_workspace()
+    assert core.memory()[2] == 0
+
+
 def test_evolution_gives_new_connections_zero_momentum(digits):
     Xtr, ytr, _, _ = digits
     clf = small(epochs=1).fit(Xtr, ytr)

@@ -426,6 +426,9 @@ class _SparseMLP(_Base):
         try:
             self._run_epochs(x, targets, p, n_epochs, data_parallel)
         finally:
+            # The batch buffers (3 x 4 bytes x batch per neuron) outweigh the network itself;
+            # keep only the persistent state between calls.
+            self._core.release_workspace()
             if p["n_jobs"] is not None:
                 _core.set_num_threads(previous_threads)
         return self
@@ -579,6 +582,24 @@ class _SparseMLP(_Base):
         self._check_is_fitted()
         return [int(s) for s in self._core.sizes()]
 
+    @property
+    def memory_(self) -> dict[str, float]:
+        """Heap bytes the fitted network holds (the model's own accounting):
+        ``connection_bytes`` (source index, weight and momentum: 12 per connection),
+        ``neuron_bytes`` (CSR offset, ids, activation, bias and its momentum),
+        ``workspace_bytes`` (batch buffers: 0 between calls, as ``fit``, ``partial_fit``,
+        ``predict`` and ``score`` free them when they return) and ``bytes_per_connection``
+        (everything divided by the connection count)."""
+        self._check_is_fitted()
+        connection, neuron, workspace = self._core.memory()
+        total = connection + neuron + workspace
+        return {
+            "connection_bytes": int(connection),
+            "neuron_bytes": int(neuron),
+            "workspace_bytes": int(workspace),
+            "bytes_per_connection": total / max(int(self._core.num_connections), 1),
+        }
+
     def layer(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Layer ``index`` as CSR by output neuron: ``(offsets, indices, weights, momentum)``."""
         self._check_is_fitted()
@@ -668,7 +689,8 @@ class SparseMLPClassifier(_ClassifierMixin, _SparseMLP):
     ----------
     classes_, n_features_in_, history_ (per epoch: loss, accuracy, connections, neurons,
     time_train, time_evolve, connections_replaced, neurons_pruned), n_connections_,
-    layer_sizes_, interrupted_.
+    layer_sizes_, memory_ (heap bytes per connection, per neuron and of the batch
+    workspace, which is freed whenever a call returns), interrupted_.
     """
 
     _loss = "cross_entropy"

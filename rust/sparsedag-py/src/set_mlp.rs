@@ -190,6 +190,19 @@ impl PySetMlpCore {
         Ok(self.lock()?.set.num_hidden_neurons())
     }
 
+    /// Heap bytes of the network: (per-connection state, per-neuron state, batch workspace).
+    fn memory(&self) -> PyResult<(usize, usize, usize)> {
+        let m = self.lock()?.set.memory();
+        Ok((m.connection_bytes, m.neuron_bytes, m.workspace_bytes))
+    }
+
+    /// Frees the batch buffers that `train` keeps between its calls (the end of a fit).
+    fn release_workspace(&self) -> PyResult<()> {
+        self.lock()?.set.release_workspace();
+        return_free_memory();
+        Ok(())
+    }
+
     /// Layer `l` as CSR by output neuron: (offsets, indices, weights, momentum).
     fn layer<'py>(&self, py: Python<'py>, l: usize) -> PyResult<LayerArrays<'py>> {
         let layer = self.lock()?.set.layer(l).into_py_result()?;
@@ -397,12 +410,29 @@ impl PySetMlpCore {
         let mut guard = self.lock()?;
         let Trainer { set, shared, local } = &mut *guard;
         *shared = None;
+        set.release_workspace();
         match local.take() {
             Some(phase) => {
                 run_interruptible(py, |_| phase.merge(set))?;
                 Ok(true)
             }
             None => Ok(false),
+        }
+    }
+}
+
+/// Hands the pages glibc keeps in its free lists back to the system. The batch buffers of a
+/// mid-sized network (tens of MiB each) are allocated on the heaps of the worker threads, below
+/// glibc's mmap threshold, so freeing them alone would not lower the process's RSS.
+fn return_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: malloc_trim only releases free memory; it takes no pointers.
+        unsafe {
+            malloc_trim(0);
         }
     }
 }

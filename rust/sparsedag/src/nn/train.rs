@@ -428,4 +428,9 @@ impl Model {
     pub fn workspace_bytes(&self) -> usize {
         self.ws.bytes()
     }
+
+    /// Frees the batch buffers; the next call that needs them sizes them again.
+    pub fn release_workspace(&mut self) {
+        self.ws = Workspace::default();
+    }
 }

@@ -13,5 +13,5 @@
 pub mod model;
 pub mod wasap;
 
-pub use model::{SetMlp, SetSpec};
+pub use model::{Memory, SetMlp, SetSpec};
 pub use wasap::{DataParallel, LocalPhase, Shards};

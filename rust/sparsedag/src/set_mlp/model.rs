@@ -3,7 +3,15 @@
 //! `sizes[l]`, outputs of size `sizes[l + 1]`) is a contiguous block of the engine's in-edge
 //! CSR, with sources shifted by the first id of layer `l`. Evolution and pruning copy the
 //! blocks out as [`SparseLayer`]s (weights with their momentum), run the `sparse` rules and
-//! build the new CSR: a few linear passes, O(nnz), with a transient second copy.
+//! build the new CSR: a few linear passes, O(nnz), with a transient second copy (the old
+//! network is freed before the new CSR is assembled, and each layer copy as soon as it has
+//! been appended, so at most about two copies are alive at once).
+//!
+//! Between calls the network keeps only its persistent state: per connection a u32 source
+//! index, an f32 weight and an f32 momentum (12 bytes); per neuron its CSR offset, bias, bias
+//! momentum, activation and ids. The batch workspace of training and inference (three rows of
+//! `batch` floats per neuron: about 3 KiB per neuron at batch 128, more than the connections
+//! themselves at epsilon 20) lives only for the duration of a call; see [`SetMlp::memory`].
 
 use rayon::prelude::*;
 
@@ -36,6 +44,18 @@ pub(crate) fn derive(seed: u64, stream: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// Heap bytes held by a network (see [`SetMlp::memory`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    /// Per-connection state: source index, weight and optimiser state (momentum).
+    pub connection_bytes: usize,
+    /// Per-neuron state: CSR offset, ids, output flag, activation, bias and its momentum.
+    pub neuron_bytes: usize,
+    /// Batch buffers of the engine (pre-activations, activations, gradients): zero between
+    /// calls, since every training, evaluation and prediction call releases them.
+    pub workspace_bytes: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -179,6 +199,39 @@ impl SetMlp {
         self.sizes[1..self.sizes.len() - 1].iter().sum()
     }
 
+    /// What the network holds on the heap, from the lengths of its arrays (each is built with
+    /// exactly that capacity, see [`SetMlp::rebuild`]).
+    pub fn memory(&self) -> Memory {
+        let net = self.model.net();
+        let plan = net.plan();
+        let (m, n) = (plan.num_edges(), plan.num_nodes());
+        let state = self.model.optimizer_state();
+        let slot_floats = |slots: Option<&[Vec<f32>; 2]>| -> usize {
+            slots.map_or(0, |s| s.iter().map(Vec::len).sum())
+        };
+        let f32s = std::mem::size_of::<f32>();
+        let connection_bytes = m * (std::mem::size_of::<u32>() + f32s)
+            + f32s * slot_floats(state.map(|s| &s.weight_slots));
+        let neuron_bytes = std::mem::size_of_val(plan.in_offsets())
+            + std::mem::size_of_val(plan.node_of())
+            + std::mem::size_of_val(plan.internal_of())
+            + std::mem::size_of_val(plan.outputs())
+            + n * (std::mem::size_of::<bool>() + std::mem::size_of::<Activation>() + f32s)
+            + f32s * slot_floats(state.map(|s| &s.bias_slots))
+            + std::mem::size_of_val(self.sizes.as_slice());
+        Memory {
+            connection_bytes,
+            neuron_bytes,
+            workspace_bytes: self.model.workspace_bytes(),
+        }
+    }
+
+    /// Frees the engine's batch buffers (they are sized again by the next call that needs
+    /// them). Every training, evaluation and prediction call ends with this.
+    pub fn release_workspace(&mut self) {
+        self.model.release_workspace();
+    }
+
     /// Layer `l` as a sparse layer (weights and momentum).
     pub fn layer(&self, l: usize) -> Result<SparseLayer> {
         if l + 1 >= self.sizes.len() {
@@ -261,7 +314,9 @@ impl SetMlp {
         let mut weights = Vec::with_capacity(m);
         let mut momentum = Vec::with_capacity(if state.is_some() { m } else { 0 });
         let mut input_start = 0u32;
-        for layer in &layers {
+        // Each layer copy is dropped as soon as it is appended: the new arrays grow while the
+        // old ones shrink, so the two copies never coexist in full.
+        for layer in layers {
             let base = in_sources.len();
             in_offsets.extend(layer.offsets[1..].iter().map(|&o| base + o as usize));
             in_sources.extend(layer.indices.iter().map(|&i| i + input_start));
@@ -271,6 +326,9 @@ impl SetMlp {
             }
             input_start += layer.n_in as u32;
         }
+        let (mut biases, mut bias_momentum) = (biases, bias_momentum);
+        biases.shrink_to_fit();
+        bias_momentum.shrink_to_fit();
         let plan = Plan::layered(&sizes, in_offsets, in_sources)?;
         let mut activations = vec![Activation::Identity; n];
         let mut start = sizes[0];
@@ -310,6 +368,7 @@ impl SetMlp {
         if !(zeta.is_finite() && (0.0..1.0).contains(&zeta)) {
             return invalid(format!("zeta must lie in [0, 1), got {zeta}"));
         }
+        self.release_workspace();
         let mut parts = self.to_layers();
         let last = parts.layers.len() - 1;
         let init = self.init;
@@ -329,6 +388,7 @@ impl SetMlp {
                 evolve(&mut layer.view_mut(), &options, cancel).map(|s| s.added)
             })
             .collect::<Result<Vec<_>>>()?;
+        self.drop_network();
         self.rebuild(parts)?;
         Ok(replaced.iter().sum())
     }
@@ -339,6 +399,7 @@ impl SetMlp {
     /// connection are removed too). A layer always keeps at least one neuron. Returns the
     /// number of neurons removed.
     pub fn importance_prune(&mut self, percentile: f64, cancel: &Cancel) -> Result<usize> {
+        self.release_workspace();
         let mut parts = self.to_layers();
         importance_prune(&mut parts.layers, percentile, cancel)?;
         let hidden = parts.layers.len() - 1;
@@ -370,10 +431,19 @@ impl SetMlp {
         };
         parts.biases = keep(&parts.biases);
         parts.bias_momentum = keep(&parts.bias_momentum);
+        self.drop_network();
         self.rebuild(parts)?;
         Ok(removed)
     }
 
+    /// Frees the engine model (its layers must already be copied out): the rebuild that
+    /// follows then never holds the old and the new CSR at once.
+    fn drop_network(&mut self) {
+        self.model = Model::new(placeholder_net().expect("a valid one-edge network"));
+    }
+
+    /// Trains on the given batches, keeping the batch workspace for the next call (a fit
+    /// trains in several calls); [`SetMlp::release_workspace`] frees it.
     pub fn train_batches(
         &mut self,
         data: &Data,
@@ -389,11 +459,15 @@ impl SetMlp {
     }
 
     pub fn evaluate(&mut self, data: &Data, loss: Loss, cancel: &Cancel) -> Result<Stats> {
-        self.model.evaluate(data, loss, 1, cancel)
+        let stats = self.model.evaluate(data, loss, 1, cancel);
+        self.release_workspace();
+        stats
     }
 
     pub fn predict(&mut self, x: &[f32], features: usize, cancel: &Cancel) -> Result<Vec<f32>> {
-        self.model.predict(x, features, cancel)
+        let out = self.model.predict(x, features, cancel);
+        self.release_workspace();
+        out
     }
 }
 
@@ -498,6 +572,52 @@ mod tests {
         let mut bad = set.clone();
         assert!(bad.evolve(1.0, false, 0, never()).is_err());
         assert_eq!(bad.layer(0).unwrap(), set.layer(0).unwrap());
+    }
+
+    #[test]
+    fn calls_leave_only_the_persistent_state() {
+        use crate::nn::{Loss, Optimizer, OptimizerKind, Targets};
+        let mut set = SetMlp::new(&spec(&[20, 30, 25, 4]), never()).unwrap();
+        let x: Vec<f32> = (0..20 * 16).map(|i| (i % 7) as f32 - 3.0).collect();
+        let labels: Vec<u32> = (0..16).map(|i| i % 4).collect();
+        let data = Data {
+            x: &x,
+            features: 20,
+            targets: Targets::Labels(&labels),
+        };
+        let options = TrainOptions {
+            loss: Loss::CrossEntropy,
+            optimizer: Optimizer {
+                kind: OptimizerKind::Momentum { momentum: 0.9 },
+                lr: 0.01,
+                weight_decay: 0.0,
+            },
+            batch_size: 8,
+            dropout: 0.0,
+            seed: 0,
+            groups: 1,
+        };
+        let order: Vec<u32> = (0..16).collect();
+        set.train_batches(&data, &order, 0, 2, &options, never())
+            .unwrap();
+        let (m, n) = (set.num_connections(), 20 + 30 + 25 + 4);
+        let memory = set.memory();
+        assert_eq!(memory.connection_bytes, 12 * m);
+        assert_eq!(memory.workspace_bytes, 3 * 4 * 8 * n);
+        set.release_workspace();
+        assert_eq!(set.memory().workspace_bytes, 0);
+        set.predict(&x, 20, never()).unwrap();
+        set.evaluate(&data, Loss::CrossEntropy, never()).unwrap();
+        assert_eq!(set.memory().workspace_bytes, 0);
+        // Evolution and pruning keep the momentum (12 bytes per connection) and free the rest.
+        set.train_batches(&data, &order, 0, 1, &options, never())
+            .unwrap();
+        set.evolve(0.3, false, 3, never()).unwrap();
+        set.importance_prune(20.0, never()).unwrap();
+        let memory = set.memory();
+        assert_eq!(memory.connection_bytes, 12 * set.num_connections());
+        assert_eq!(memory.workspace_bytes, 0);
+        assert!(memory.neuron_bytes <= 64 * (20 + set.num_hidden_neurons() + 4));
     }
 
     #[test]
