@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 use crate::cancel::Cancel;
 use crate::error::{invalid, Result};
+use crate::nn::net::check_finite;
 use crate::nn::optim::{Kind, State};
 use crate::nn::{all_relu_slope, Activation, Data, Loss, Model, Net, Plan, Stats, TrainOptions};
 use crate::sparse::{
@@ -368,6 +369,7 @@ impl SetMlp {
         if !(zeta.is_finite() && (0.0..1.0).contains(&zeta)) {
             return invalid(format!("zeta must lie in [0, 1), got {zeta}"));
         }
+        self.check_parameters()?;
         self.release_workspace();
         let mut parts = self.to_layers();
         let last = parts.layers.len() - 1;
@@ -399,6 +401,7 @@ impl SetMlp {
     /// connection are removed too). A layer always keeps at least one neuron. Returns the
     /// number of neurons removed.
     pub fn importance_prune(&mut self, percentile: f64, cancel: &Cancel) -> Result<usize> {
+        self.check_parameters()?;
         self.release_workspace();
         let mut parts = self.to_layers();
         importance_prune(&mut parts.layers, percentile, cancel)?;
@@ -434,6 +437,14 @@ impl SetMlp {
         self.drop_network();
         self.rebuild(parts)?;
         Ok(removed)
+    }
+
+    /// Fails (leaving the network as it is) when a weight or bias is not finite, as after a
+    /// diverged training run: the rebuild would reject them after the old network is gone.
+    fn check_parameters(&self) -> Result<()> {
+        let net = self.model.net();
+        check_finite(net.weights(), "weights")?;
+        check_finite(net.biases(), "biases")
     }
 
     /// Frees the engine model (its layers must already be copied out): the rebuild that
@@ -618,6 +629,23 @@ mod tests {
         assert_eq!(memory.connection_bytes, 12 * set.num_connections());
         assert_eq!(memory.workspace_bytes, 0);
         assert!(memory.neuron_bytes <= 64 * (20 + set.num_hidden_neurons() + 4));
+
+        // A diverged network cannot be rebuilt: evolution and pruning fail and keep it whole.
+        let huge: Vec<f32> = x.iter().map(|v| v * 1e30).collect();
+        let diverging = Data { x: &huge, ..data };
+        let mut wild = options;
+        wild.optimizer.lr = 1e30;
+        set.train_batches(&diverging, &order, 0, 2, &wild, never())
+            .unwrap();
+        assert!(set.model().net().weights().iter().any(|w| !w.is_finite()));
+        let (sizes, count) = (set.sizes().to_vec(), set.num_connections());
+        let err = set.evolve(0.3, false, 4, never()).unwrap_err();
+        assert!(err.to_string().contains("not finite"), "{err}");
+        assert!(set.importance_prune(20.0, never()).is_err());
+        assert_eq!((set.sizes(), set.num_connections()), (&sizes[..], count));
+        for l in 0..3 {
+            assert!(set.layer(l).is_ok());
+        }
     }
 
     #[test]
