@@ -299,6 +299,15 @@ def test_divergence_is_reported():
     X = rng.normal(size=(200, 4)).astype(np.float32) * 1e6
     with pytest.raises(FloatingPointError, match="diverged"):
         sd.SparseMLPRegressor(hidden=(16, 16), lr=10.0, epochs=3, seed=0).fit(X, X[:, 0])
+    # In data-parallel mode the failed fit also drops the workers and their shards.
+    reg = sd.SparseMLPRegressor(
+        hidden=(16, 16), lr=10.0, epochs=4, seed=0, parallel="data", local_fraction=0.5
+    )
+    with pytest.raises(FloatingPointError, match="diverged"):
+        reg.fit(X, X[:, 0])
+    with pytest.raises(RuntimeError, match="start_data_parallel"):
+        reg._core.shared_rounds(32)
+    assert reg.memory_["workspace_bytes"] == 0
 
 
 # -- scikit-learn compatibility -----------------------------------------------------------------

@@ -485,17 +485,22 @@ class _SparseMLP(_Base):
                 loss_sum, correct, seen = 0.0, 0, 0
                 if local_phase:
                     last = i == n_epochs - 1
-                    sums, hits, seen = core.train_local(
-                        x,
-                        targets,
-                        epoch,
-                        batch,
-                        *train_args,
-                        p["seed"],
-                        not last and p["zeta"] > 0,
-                        p["zeta"],
-                        bool(self.evolve_output_layer),
-                    )
+                    try:
+                        sums, hits, seen = core.train_local(
+                            x,
+                            targets,
+                            epoch,
+                            batch,
+                            *train_args,
+                            p["seed"],
+                            not last and p["zeta"] > 0,
+                            p["zeta"],
+                            bool(self.evolve_output_layer),
+                        )
+                    except ValueError as error:  # a worker's evolution met non-finite weights
+                        if "not finite" not in str(error):
+                            raise
+                        _check_diverged(math.nan, epoch, p["lr"])
                     loss_sum, correct = float(sums[0]), int(hits[0])
                     _check_diverged(loss_sum, epoch, p["lr"])
                     bar.update(i, 1, 1, loss_sum / max(seen, 1))
@@ -540,6 +545,12 @@ class _SparseMLP(_Base):
             self.interrupted_ = True
             if data_parallel:
                 core.finish_data_parallel()
+            raise
+        except Exception:
+            # A failed fit (for example a diverged one) keeps neither the shards nor the
+            # workers' copies of the network; their weights are not merged into the model.
+            if data_parallel:
+                core.abandon_data_parallel()
             raise
 
     def _record(

@@ -404,6 +404,15 @@ impl PySetMlpCore {
         .map(stats_tuple)
     }
 
+    /// Drops the data-parallel state (shards, and the workers' copies of the network) without
+    /// merging anything into the model: the end of a fit that failed.
+    fn abandon_data_parallel(&self) -> PyResult<()> {
+        let mut guard = self.lock()?;
+        guard.shared = None;
+        guard.local = None;
+        Ok(())
+    }
+
     /// Ends data-parallel training: averages the local workers (if any) into the model and
     /// prunes back to the target connection counts.
     fn finish_data_parallel(&self, py: Python<'_>) -> PyResult<bool> {
