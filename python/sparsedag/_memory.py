@@ -93,11 +93,20 @@ def memory_order(
     """A topological order chosen to keep the peak memory low (int64 array).
 
     ``min_memory``: the best of the greedy portfolio (``least_peak``, ``largest_release``,
-    ``memory_dfs``, ``earliest_inputs``, Kahn, DFS), a beam search over scheduled sets (width
-    ``ceil(8 * effort)``; two histories that reach the same set are merged, keeping the lower
-    peak) and simulated annealing (``150 * n * effort`` moves, seeded by ``seed``) from the best
-    order so far, each scored exactly: never worse than any greedy rule. ``effort=0`` keeps
-    only the greedy portfolio.
+    ``memory_dfs``, ``earliest_inputs``, Kahn, DFS), a beam search over scheduled sets (two
+    histories that reach the same set are merged, keeping the lower peak), simulated annealing
+    from the best order so far (slides that keep the order topological, seeded by ``seed``) and
+    window re-optimisation (stretches of 40 steps around the peak re-ordered by a beam over
+    their subsets, the prefix and suffix kept), each scored exactly: never worse than any
+    greedy rule. On graphs of at most 128 nodes the exact search is tried first.
+
+    ``effort`` (a finite number >= 0, default 1) scales every stage linearly; at ``effort=e``
+    on ``n`` nodes: beam width ``ceil(8 e)``; ``e * max(150 n, min(300 n, 300000))``
+    annealing moves; window beams of width ``ceil(128 e)``, stopping after ``ceil(5 e)``
+    windows in a row fail to lower the peak; an exact search of at most ``100000 e`` scheduled
+    sets. ``effort=0`` keeps only the greedy portfolio. Time grows about linearly with
+    ``effort`` (about 0.3 s of CPU for 2,000 nodes at ``effort=1``); the result for a given
+    ``(graph, sizes, model, effort, seed)`` is the same on every run and thread count.
 
     ``exact``: minimum peak by dynamic programming over scheduled sets, for graphs of at most
     128 nodes; raises ``ValueError`` once more than ``max_states`` (default 2,000,000) sets

@@ -34,8 +34,8 @@ pub struct Effort {
 impl Effort {
     /// At `effort = e` on `n` nodes: beam width `ceil(8 e)`; `e * max(150 n, min(300 n,
     /// 300,000))` annealing moves (300 per node, at most 300,000, never fewer than 150 per
-    /// node); windows of 40 steps re-ordered by a beam of width `ceil(256 e)` until
-    /// `ceil(10 e)` windows in a row fail; and an exact search of up to `100,000 e` scheduled
+    /// node); windows of 40 steps re-ordered by a beam of width `ceil(128 e)` until
+    /// `ceil(5 e)` windows in a row fail; and an exact search of up to `100,000 e` scheduled
     /// sets on graphs small enough for it. Work grows linearly with `e`.
     pub fn scaled(effort: f64, n: usize) -> Result<Self> {
         if !effort.is_finite() || effort < 0.0 {
@@ -58,8 +58,8 @@ impl Effort {
             anneal_moves: (effort * moves_per_unit_effort(n)).min(1e9) as usize,
             exact_states: (100_000.0 * effort).min(1e7) as usize,
             window_len: WINDOW_LEN,
-            window_width: (256.0 * effort).ceil().min(1e6) as usize,
-            window_tries: (10.0 * effort).ceil().min(1e6) as usize,
+            window_width: (128.0 * effort).ceil().min(1e6) as usize,
+            window_tries: (5.0 * effort).ceil().min(1e6) as usize,
         })
     }
 }
