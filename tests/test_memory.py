@@ -190,3 +190,46 @@ def test_bad_inputs():
         sd.topological_order(sd.Dag.from_edges([], [], 20), "exact", max_states=1000)
     with pytest.raises(ValueError, match="at most 128 nodes"):
         sd.topological_order(sd.Dag.from_edges([], [], 200), "exact")
+
+
+@pytest.mark.parametrize("model", sd.MEMORY_MODELS)
+@given(data=sized_dags(max_nodes=7))
+@settings(max_examples=60, deadline=None)
+def test_lower_bound_below_the_optimum_and_above_a_single_step(model, data):
+    g, sizes = data
+    best = min(simulate(g, o, sizes, model).max(initial=0.0) for o in all_orders(g))
+    bound = sd.peak_memory_lower_bound(g, sizes, model=model)
+    assert bound <= best + 1e-9
+    # every node's step holds at least the node and (coexist) its inputs, or (free inputs
+    # first) the node alone
+    src, dst = g.edges()
+    for v in range(g.num_nodes):
+        step = sizes[v] + (sizes[src[dst == v]].sum() if model == "coexist" else 0.0)
+        assert bound >= step - 1e-9
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_lower_bound_on_layered_graphs(seed):
+    graph = sd.layered_graph(200, seed=seed)
+    dag, sizes = graph.dag, graph.sizes
+    bound = sd.peak_memory_lower_bound(dag, sizes)
+    order = sd.topological_order(dag, "min_memory", sizes=sizes, seed=seed)
+    assert 0 < bound <= sd.peak_memory(dag, order, sizes)
+    chain = sd.Dag.from_edges([0, 1], [1, 2])
+    assert sd.peak_memory_lower_bound(chain, [1.0, 2.0, 4.0]) == 6.0
+    assert sd.peak_memory_lower_bound(chain, None) == 2.0
+    assert sd.peak_memory_lower_bound(sd.Dag.from_edges([], [], 0), []) == 0.0
+
+
+def test_lower_bound_bad_inputs():
+    g = sd.Dag.from_edges([0, 1], [1, 2])
+    with pytest.raises(ValueError, match="sizes has 2 entries"):
+        sd.peak_memory_lower_bound(g, [1.0, 2.0])
+    with pytest.raises(ValueError, match="not finite"):
+        sd.peak_memory_lower_bound(g, [1.0, float("nan"), 1.0])
+    with pytest.raises(ValueError, match="negative"):
+        sd.peak_memory_lower_bound(g, [1.0, -1.0, 1.0])
+    with pytest.raises(ValueError, match="unknown memory model"):
+        sd.peak_memory_lower_bound(g, [1.0, 1.0, 1.0], model="lazy")
+    with pytest.raises(TypeError, match="numeric"):
+        sd.peak_memory_lower_bound(g, ["a", "b", "c"])

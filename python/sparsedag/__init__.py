@@ -43,7 +43,13 @@ from ._iosched import (
     io_schedule,
 )
 from ._layering import LAYERING_METHODS, layering, layering_metrics, promote_layering
-from ._memory import MEMORY_MODELS, MEMORY_ORDER_METHODS, memory_order, peak_memory
+from ._memory import (
+    MEMORY_MODELS,
+    MEMORY_ORDER_METHODS,
+    memory_order,
+    peak_memory,
+    peak_memory_lower_bound,
+)
 from ._net import ACTIVATIONS, INITS, DagNet, load
 from ._order import (
     ORDER_METHODS,
@@ -92,6 +98,7 @@ __all__ = [
     "MEMORY_ORDER_METHODS",
     "memory_order",
     "peak_memory",
+    "peak_memory_lower_bound",
     "IO_SCHEDULE_METHODS",
     "IoPlan",
     "IoSchedule",

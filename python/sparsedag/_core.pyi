@@ -32,6 +32,7 @@ __all__ = [
     "peak_memory",
     "memory_order",
     "memory_order_methods",
+    "peak_memory_lower_bound",
     "io_cost",
     "io_bounds",
     "io_schedule",
@@ -154,6 +155,9 @@ def memory_order(
     max_states: int = 2000000,
 ) -> npt.NDArray[np.int64]: ...
 def memory_order_methods() -> list[str]: ...
+def peak_memory_lower_bound(
+    dag: Dag, sizes: npt.NDArray[np.float64], model: str = "coexist"
+) -> float: ...
 def io_cost(
     dag: Dag,
     order: npt.NDArray[np.integer],

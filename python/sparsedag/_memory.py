@@ -19,7 +19,13 @@ import numpy as np
 from . import _core
 from ._dag import as_dag
 
-__all__ = ["MEMORY_MODELS", "MEMORY_ORDER_METHODS", "memory_order", "peak_memory"]
+__all__ = [
+    "MEMORY_MODELS",
+    "MEMORY_ORDER_METHODS",
+    "memory_order",
+    "peak_memory",
+    "peak_memory_lower_bound",
+]
 
 #: Accountings of a step accepted by :func:`peak_memory` and the memory-aware orders.
 MEMORY_MODELS: tuple[str, ...] = ("coexist", "free_inputs_first")
@@ -61,6 +67,20 @@ def peak_memory(
     return peak
 
 
+def peak_memory_lower_bound(graph: Any, sizes: Any = None, model: str = "coexist") -> float:
+    """A lower bound on the peak memory of *every* topological order of ``graph``.
+
+    When a node ``v`` runs, the scheduled nodes form a downward-closed set holding all of
+    ``v``'s ancestors and none of its descendants; the least live memory over such sets is a
+    minimum cut, and the bound is the largest such step memory over all ``v``. It measures how
+    far an order can still be from the optimum. Up to one max-flow per node (nodes that cannot
+    raise the bound are skipped) plus O(n^2) to rank them: meant for graphs of up to thousands
+    of nodes. ``sizes=None`` gives every value size 1.
+    """
+    dag = as_dag(graph)
+    return _core.peak_memory_lower_bound(dag._core, _sizes(sizes, dag.num_nodes), model)
+
+
 def memory_order(
     graph: Any,
     method: str = "min_memory",
@@ -73,11 +93,20 @@ def memory_order(
     """A topological order chosen to keep the peak memory low (int64 array).
 
     ``min_memory``: the best of the greedy portfolio (``least_peak``, ``largest_release``,
-    ``memory_dfs``, ``earliest_inputs``, Kahn, DFS), a beam search over scheduled sets (width
-    ``ceil(8 * effort)``; two histories that reach the same set are merged, keeping the lower
-    peak) and simulated annealing (``150 * n * effort`` moves, seeded by ``seed``) from the best
-    order so far, each scored exactly: never worse than any greedy rule. ``effort=0`` keeps
-    only the greedy portfolio.
+    ``memory_dfs``, ``earliest_inputs``, Kahn, DFS), a beam search over scheduled sets (two
+    histories that reach the same set are merged, keeping the lower peak), simulated annealing
+    from the best order so far (slides that keep the order topological, seeded by ``seed``) and
+    window re-optimisation (stretches of 40 steps around the peak re-ordered by a beam over
+    their subsets, the prefix and suffix kept), each scored exactly: never worse than any
+    greedy rule. On graphs of at most 128 nodes the exact search is tried first.
+
+    ``effort`` (a finite number >= 0, default 1) scales every stage linearly; at ``effort=e``
+    on ``n`` nodes: beam width ``ceil(8 e)``; ``e * max(150 n, min(300 n, 300000))``
+    annealing moves; window beams of width ``ceil(128 e)``, stopping after ``ceil(5 e)``
+    windows in a row fail to lower the peak; an exact search of at most ``100000 e`` scheduled
+    sets. ``effort=0`` keeps only the greedy portfolio. Time grows about linearly with
+    ``effort`` (about 0.3 s of CPU for 2,000 nodes at ``effort=1``); the result for a given
+    ``(graph, sizes, model, effort, seed)`` is the same on every run and thread count.
 
     ``exact``: minimum peak by dynamic programming over scheduled sets, for graphs of at most
     128 nodes; raises ``ValueError`` once more than ``max_states`` (default 2,000,000) sets

@@ -36,9 +36,10 @@ def topological_order(
 
     Memory-aware methods (``MEMORY_ORDER_METHODS``) read ``sizes`` (one value size per node),
     ``model``, ``effort``, ``seed`` and ``max_states``: ``min_memory`` (greedy portfolio, beam
-    search and simulated annealing; never worse than any greedy rule), ``exact`` (dynamic
-    programming, small graphs) and the greedy rules ``least_peak``, ``largest_release``,
-    ``memory_dfs``, ``earliest_inputs``. See :func:`sparsedag.memory_order`.
+    search, simulated annealing and window re-optimisation around the peak; never worse than
+    any greedy rule; ``effort`` scales the search, see :func:`sparsedag.memory_order`),
+    ``exact`` (dynamic programming, small graphs) and the greedy rules ``least_peak``,
+    ``largest_release``, ``memory_dfs``, ``earliest_inputs``. See :func:`sparsedag.memory_order`.
     """
     if method in MEMORY_ORDER_METHODS:
         if key is not None:

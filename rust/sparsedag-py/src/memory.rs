@@ -3,8 +3,8 @@
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use sparsedag::memory::{
-    exact_order, greedy_order, min_memory_order, peak_memory as peak_of, profile as profile_of,
-    Effort, GreedyRule, Model, Problem,
+    exact_order, greedy_order, min_memory_order, peak_lower_bound, peak_memory as peak_of,
+    profile as profile_of, Effort, GreedyRule, Model, Problem,
 };
 
 use crate::arrays::{borrow_f64, node_values, to_int64_array};
@@ -73,6 +73,22 @@ fn memory_order<'py>(
     Ok(to_int64_array(py, order))
 }
 
+/// A lower bound on the peak memory of every topological order (minimum cuts).
+#[pyfunction]
+#[pyo3(signature = (dag, sizes, model="coexist"))]
+fn peak_memory_lower_bound<'py>(
+    py: Python<'py>,
+    dag: &PyDag,
+    sizes: &Bound<'py, PyAny>,
+    model: &str,
+) -> PyResult<f64> {
+    let model: Model = model.parse().into_py_result()?;
+    let sizes = borrow_f64(sizes, "sizes")?;
+    let sizes = sizes.as_slice()?;
+    let problem = Problem::new(&dag.inner, sizes, model).into_py_result()?;
+    run_interruptible(py, |cancel| peak_lower_bound(&problem, cancel))
+}
+
 /// Names of the memory-aware order methods.
 #[pyfunction]
 fn memory_order_methods() -> Vec<&'static str> {
@@ -85,5 +101,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(peak_memory, m)?)?;
     m.add_function(wrap_pyfunction!(memory_order, m)?)?;
     m.add_function(wrap_pyfunction!(memory_order_methods, m)?)?;
+    m.add_function(wrap_pyfunction!(peak_memory_lower_bound, m)?)?;
     Ok(())
 }

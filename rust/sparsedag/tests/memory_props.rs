@@ -3,8 +3,10 @@
 
 use proptest::prelude::*;
 use sparsedag::cancel::never;
+use sparsedag::graph::generators::random_dag;
 use sparsedag::memory::{
-    exact_order, greedy_order, min_memory_order, peak_memory, Effort, GreedyRule, Model, Problem,
+    exact_order, greedy_order, min_memory_order, peak_lower_bound, peak_memory, Effort, GreedyRule,
+    Model, Problem,
 };
 use sparsedag::order::check_order;
 use sparsedag::{Dag, DuplicatePolicy};
@@ -90,6 +92,39 @@ proptest! {
             prop_assert!(ours <= peak_memory(&problem, &greedy_order(&problem, rule)).unwrap());
         }
         prop_assert!(ours >= brute_force_peak(&problem));
+    }
+
+    #[test]
+    fn lower_bound_is_below_brute_force((dag, sizes) in sized_dag(), fif in any::<bool>()) {
+        let model = if fif { Model::FreeInputsFirst } else { Model::Coexist };
+        let problem = Problem::new(&dag, &sizes, model).unwrap();
+        let bound = peak_lower_bound(&problem, never()).unwrap();
+        prop_assert!(bound <= brute_force_peak(&problem) + 1e-9);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Graphs too big for the exact search inside `min_memory`: the heuristic pipeline (beam,
+    /// annealing, window re-optimisation) must still return a topological order no worse than
+    /// any greedy rule, and no better than the lower bound.
+    #[test]
+    fn heuristic_search_beats_every_greedy_rule(
+        n in 20u64..90, density in 0.03f64..0.3, graph_seed in 0u64..1000, seed in 0u64..4, fif in any::<bool>()
+    ) {
+        let dag = random_dag(n, Some(density), None, graph_seed).unwrap();
+        let sizes: Vec<f64> = (0..n).map(|v| ((v * 7 + graph_seed) % 11) as f64 * 0.5).collect();
+        let model = if fif { Model::FreeInputsFirst } else { Model::Coexist };
+        let problem = Problem::new(&dag, &sizes, model).unwrap();
+        let effort = Effort { exact_states: 0, ..Effort::scaled(0.5, dag.num_nodes()).unwrap() };
+        let order = min_memory_order(&problem, effort, seed, never()).unwrap();
+        check_order(&dag, &order).unwrap();
+        let ours = peak_memory(&problem, &order).unwrap();
+        for rule in GreedyRule::ALL {
+            prop_assert!(ours <= peak_memory(&problem, &greedy_order(&problem, rule)).unwrap());
+        }
+        prop_assert!(peak_lower_bound(&problem, never()).unwrap() <= ours + 1e-9);
     }
 }
 

@@ -8,13 +8,16 @@
 
 mod anneal;
 mod beam;
+mod bound;
 mod evaluate;
 mod exact;
 mod greedy;
 mod partial;
 mod problem;
 mod search;
+mod window;
 
+pub use bound::peak_lower_bound;
 pub use evaluate::{peak_memory, profile};
 pub use exact::{exact_order, DEFAULT_MAX_STATES};
 pub use greedy::{greedy_order, GreedyRule};
