@@ -282,3 +282,24 @@ def test_plan_reuses_rows_and_runs_repeatedly():
     np.testing.assert_array_equal(y1, sd.IoPlan(g, layer).run(w, x))
     with pytest.raises(ValueError, match="not a topological order"):
         sd.IoPlan(g, order[::-1])
+
+
+def test_bound_plan_equals_run_in_every_order():
+    g, generation = sd.io_efficient_network(8, 600, 6, 32, seed=3)
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=g.num_edges).astype(np.float32)
+    orders = [generation] + [sd.io_schedule(g, 32, m).order for m in ("layer", "greedy")]
+    for batch in (1, 5, 16, 37):
+        x = rng.normal(size=(batch, 8)).astype(np.float32)
+        expected = sd.IoPlan(g, generation).run(w, x)
+        for order in orders:
+            bound = sd.IoPlan(g, order).bind(w)
+            np.testing.assert_array_equal(bound.run(x), expected)
+            np.testing.assert_array_equal(bound.run(x), expected)  # reusable
+    plan = sd.IoPlan(g, generation)
+    with pytest.raises(ValueError, match="weights has"):
+        plan.bind(w[:-1])
+    with pytest.raises(ValueError, match="finite"):
+        plan.bind(np.full(g.num_edges, np.inf))
+    with pytest.raises(ValueError, match="inputs has"):
+        plan.bind(w).run(np.ones((2, 9), dtype=np.float32))

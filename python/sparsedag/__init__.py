@@ -34,6 +34,7 @@ from ._dag import Dag, as_dag
 from ._generators import LayeredGraph, layered_graph, planted_layered_dag, random_dag
 from ._iosched import (
     IO_SCHEDULE_METHODS,
+    BoundIoPlan,
     IoPlan,
     IoSchedule,
     io_bounds,
@@ -100,6 +101,7 @@ __all__ = [
     "peak_memory",
     "peak_memory_lower_bound",
     "IO_SCHEDULE_METHODS",
+    "BoundIoPlan",
     "IoPlan",
     "IoSchedule",
     "io_bounds",

@@ -52,6 +52,7 @@ __all__ = [
     "shuffle_order",
     "prune_to_count",
     "IoPlan",
+    "IoBoundPlan",
     "SetMlpCore",
     "OrderedForward",
 ]
@@ -356,6 +357,11 @@ class IoPlan:
     def run(
         self, weights: npt.NDArray[np.float32], inputs: npt.NDArray[np.float32]
     ) -> npt.NDArray[np.float32]: ...
+    def bind(self, weights: npt.NDArray[np.float32]) -> IoBoundPlan: ...
+
+@final
+class IoBoundPlan:
+    def run(self, inputs: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
 
 @final
 class SetMlpCore:

@@ -32,6 +32,7 @@ from ._dag import Dag, as_dag
 
 __all__ = [
     "IO_SCHEDULE_METHODS",
+    "BoundIoPlan",
     "IoPlan",
     "IoSchedule",
     "io_bounds",
@@ -245,15 +246,49 @@ class IoPlan:
         neurons apply ReLU, outputs are linear. Returns ``(batch, number of outputs)``,
         outputs in ascending id order. Every order gives bit-identical results (each neuron
         sums its inputs in source-id order); only the memory traffic differs."""
-        x = np.asarray(X, dtype=np.float32)
-        if x.ndim != 2:
-            raise ValueError(f"X must be two-dimensional (batch, inputs), got shape {x.shape}")
-        w = np.ascontiguousarray(weights, dtype=np.float32)
-        if w.ndim != 1:
-            raise ValueError(f"weights must be one-dimensional, got shape {w.shape}")
-        if not np.all(np.isfinite(w)) or not np.all(np.isfinite(x)):
-            raise ValueError("weights and X must be finite (no NaN or Inf)")
+        x = _samples(X)
+        w = _weights(weights)
         return np.ascontiguousarray(self._plan.run(w, np.ascontiguousarray(x.T)).T)
+
+    def bind(self, weights: Any) -> BoundIoPlan:
+        """The plan with ``weights`` (as in :meth:`run`) laid out next to their operand rows in
+        execution order, for repeated :meth:`BoundIoPlan.run` calls: ``run(weights, X)`` does
+        this on every call."""
+        w = _weights(weights)
+        return BoundIoPlan(self._plan.bind(w))
+
+
+class BoundIoPlan:
+    """An :class:`IoPlan` with its weights bound (from :meth:`IoPlan.bind`): inference streams
+    through one array of (operand row, weight) records in execution order, the same code for
+    every order."""
+
+    def __init__(self, core: Any):
+        self._plan = core
+
+    def run(self, X: Any) -> np.ndarray:
+        """As :meth:`IoPlan.run` with the bound weights: ``X`` is ``(batch, number of
+        inputs)``; returns ``(batch, number of outputs)``, bit-identical to ``IoPlan.run``."""
+        x = _samples(X)
+        return np.ascontiguousarray(self._plan.run(np.ascontiguousarray(x.T)).T)
+
+
+def _weights(weights: Any) -> np.ndarray:
+    w = np.ascontiguousarray(weights, dtype=np.float32)
+    if w.ndim != 1:
+        raise ValueError(f"weights must be one-dimensional, got shape {w.shape}")
+    if not np.all(np.isfinite(w)):
+        raise ValueError("weights and X must be finite (no NaN or Inf)")
+    return w
+
+
+def _samples(X: Any) -> np.ndarray:
+    x = np.asarray(X, dtype=np.float32)
+    if x.ndim != 2:
+        raise ValueError(f"X must be two-dimensional (batch, inputs), got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("weights and X must be finite (no NaN or Inf)")
+    return x
 
 
 def io_execute(

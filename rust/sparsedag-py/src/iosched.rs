@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sparsedag::iosched::{
     io_bounds as bounds_of, io_cost as cost_of, io_efficient_network as efficient,
-    io_schedule as schedule_of, ExecutionPlan, Method, Network,
+    io_schedule as schedule_of, BoundPlan, ExecutionPlan, Method, Network,
 };
 
 use crate::arrays::{node_values, to_int64_array};
@@ -196,6 +196,48 @@ impl PyIoPlan {
             .into_pyarray(py)
             .reshape([self.plan.num_outputs(), batch])
     }
+
+    /// The plan with `weights` (one per edge, in-CSR order) laid out in execution order.
+    fn bind(&self, py: Python<'_>, weights: PyReadonlyArray1<'_, f32>) -> PyResult<PyIoBoundPlan> {
+        if !weights.is_c_contiguous() {
+            return Err(PyValueError::new_err(
+                "weights must be a C-contiguous float32 array",
+            ));
+        }
+        let w = weights.as_slice()?;
+        let plan = &self.plan;
+        let bound = py.detach(|| plan.bind(w)).into_py_result()?;
+        Ok(PyIoBoundPlan { plan: bound })
+    }
+}
+
+/// An execution plan with its weights bound: runs inference on inputs alone.
+#[pyclass(name = "IoBoundPlan", module = "sparsedag._core", frozen)]
+pub struct PyIoBoundPlan {
+    plan: BoundPlan,
+}
+
+#[pymethods]
+impl PyIoBoundPlan {
+    /// Runs inference; `inputs` is (number of inputs, batch), neuron-major float32.
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: PyReadonlyArray2<'py, f32>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        if !inputs.is_c_contiguous() {
+            return Err(PyValueError::new_err(
+                "inputs must be a C-contiguous float32 array",
+            ));
+        }
+        let batch = inputs.shape()[1];
+        let x = inputs.as_slice()?;
+        let plan = &self.plan;
+        let result = run_interruptible(py, |cancel| plan.run(x, batch, cancel))?;
+        result
+            .into_pyarray(py)
+            .reshape([self.plan.num_outputs(), batch])
+    }
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -204,5 +246,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io_schedule, m)?)?;
     m.add_function(wrap_pyfunction!(io_efficient_network, m)?)?;
     m.add_class::<PyIoPlan>()?;
+    m.add_class::<PyIoBoundPlan>()?;
     Ok(())
 }

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use sparsedag::cancel::never;
 use sparsedag::iosched::{
-    constructive_order, io_efficient_network, Constructive, ExecutionPlan, Network,
+    constructive_order, io_efficient_network, BoundPlan, Constructive, ExecutionPlan, Network,
 };
 use sparsedag::rng::Rng;
 use sparsedag::{Dag, DuplicatePolicy};
@@ -46,9 +46,27 @@ fn layered(neurons: usize, seed: u64) -> Dag {
     .unwrap()
 }
 
+/// `copies` I/O-efficient networks side by side (ids of copy c after those of copy c - 1),
+/// each `io_efficient_network(64, neurons / copies, 16, 4096)` with its own seed; the
+/// generation order runs them one after the other.
+fn side_by_side(neurons: usize, copies: usize) -> (Dag, Vec<u32>) {
+    let (mut src, mut dst) = (Vec::new(), Vec::new());
+    let mut offset = 0u32;
+    for c in 0..copies {
+        let (d, _) =
+            io_efficient_network(64, neurons / copies, DEGREE, FAST_MEMORY, c as u64).unwrap();
+        let (s, t) = d.edges();
+        src.extend(s.iter().map(|&u| u + offset));
+        dst.extend(t.iter().map(|&v| v + offset));
+        offset += d.num_nodes() as u32;
+    }
+    let dag = Dag::from_edges(&src, &dst, Some(offset as u64), DuplicatePolicy::Reject).unwrap();
+    (dag, (0..offset).collect())
+}
+
 #[inline(never)]
-fn measured_run(plan: &ExecutionPlan, weights: &[f32], inputs: &[f32], batch: usize) -> f32 {
-    let out = plan.run(weights, inputs, batch, never()).unwrap();
+fn measured_run(plan: &BoundPlan, inputs: &[f32], batch: usize) -> f32 {
+    let out = plan.run(inputs, batch, never()).unwrap();
     out.iter().sum()
 }
 
@@ -57,7 +75,12 @@ fn main() {
     let (kind, method) = (args[1].as_str(), args[2].as_str());
     let neurons: usize = args[3].parse().unwrap();
     let batch: usize = args[4].parse().unwrap();
+    let copies: usize = args.get(5).map_or(1, |c| c.parse().unwrap());
     let (dag, generation) = match kind {
+        "copies" => {
+            let (d, o) = side_by_side(neurons, copies);
+            (d, Some(o))
+        }
         "efficient" => {
             let (d, o) = io_efficient_network(64, neurons, DEGREE, FAST_MEMORY, 0).unwrap();
             (d, Some(o))
@@ -83,11 +106,12 @@ fn main() {
     let inputs: Vec<f32> = (0..inputs_count * batch)
         .map(|_| rng.uniform(0.5, 1.5) as f32)
         .collect();
+    let bound = plan.bind(&weights).unwrap();
     let mut best = f64::INFINITY;
     let mut checksum = 0.0;
     for _ in 0..3 {
         let start = Instant::now();
-        checksum = measured_run(&plan, &weights, &inputs, batch);
+        checksum = measured_run(&bound, &inputs, batch);
         best = best.min(start.elapsed().as_secs_f64());
     }
     println!(

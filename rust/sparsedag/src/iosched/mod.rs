@@ -19,7 +19,7 @@ mod simulate;
 
 pub use anneal::{anneal_schedule, AnnealTrace};
 pub use bounds::{io_bounds, IoBounds};
-pub use execute::{assign_rows, execute, ExecutionPlan};
+pub use execute::{assign_rows, execute, BoundPlan, ExecutionPlan};
 pub use generator::io_efficient_network;
 pub use network::Network;
 pub use orders::{constructive_order, Constructive};
