@@ -1,16 +1,25 @@
-//! Times sparse inference (`ExecutionPlan::run`) in one order, for measuring the cache
-//! behaviour of an order under cachegrind with collection limited to the run:
+//! Times sparse inference (`BoundPlan::run`) in one order, and measures the cache behaviour
+//! of an order under cachegrind (per-function counts: read the line of
+//! `BoundPlan::run_tile` in `cg_annotate`'s output, which is the inference alone):
 //!
 //! ```text
 //! cargo build --release --example io_execute_cache -p sparsedag
-//! valgrind --tool=cachegrind --cache-sim=yes --toggle-collect='*measured_run*' \
-//!     target/release/examples/io_execute_cache layered layer 1000000 16
+//! target/release/examples/io_execute_cache copies layer 1000000 16 256
+//! valgrind --tool=cachegrind --cache-sim=yes --D1=49152,12,64 --LL=1048576,16,64 \
+//!     --cachegrind-out-file=cg.out \
+//!     target/release/examples/io_execute_cache copies layer 1000000 16 256 1
+//! cg_annotate cg.out | grep run_tile
 //! ```
 //!
-//! Arguments: network (`efficient` | `layered`), order (`layer` | `greedy` | `two_approx` |
-//! `generation`, the last for `efficient` only), neurons, batch. Layered networks have layers
-//! of 50,000 neurons, each reading 16 random neurons of the layer before; efficient networks
-//! are `io_efficient_network(64, neurons, 16, 4096)`. Orders are built for M = 4096.
+//! Arguments: network (`efficient` | `layered` | `copies`), order (`layer` | `greedy` |
+//! `two_approx` | `generation`, the last not for `layered`), neurons, batch, then for `copies`
+//! the number of networks side by side (default 1) and the number of timed runs (default 3).
+//! Layered networks have layers of 50,000 neurons, each reading 16 random neurons of the
+//! layer before; efficient networks are `io_efficient_network(64, neurons, 16, 4096)`;
+//! `copies` puts that many I/O-efficient networks of `neurons / copies` neurons side by side
+//! (independent models, ids one after the other; their generation order runs one after the
+//! other, the layer order interleaves them layer by layer). Orders are built for M = 4096.
+//! Weights are bound before timing, as `IoPlan.bind` does.
 
 use std::time::Instant;
 
@@ -76,6 +85,7 @@ fn main() {
     let neurons: usize = args[3].parse().unwrap();
     let batch: usize = args[4].parse().unwrap();
     let copies: usize = args.get(5).map_or(1, |c| c.parse().unwrap());
+    let runs: usize = args.get(6).map_or(3, |r| r.parse().unwrap());
     let (dag, generation) = match kind {
         "copies" => {
             let (d, o) = side_by_side(neurons, copies);
@@ -109,13 +119,13 @@ fn main() {
     let bound = plan.bind(&weights).unwrap();
     let mut best = f64::INFINITY;
     let mut checksum = 0.0;
-    for _ in 0..3 {
+    for _ in 0..runs {
         let start = Instant::now();
         checksum = measured_run(&bound, &inputs, batch);
         best = best.min(start.elapsed().as_secs_f64());
     }
     println!(
-        "{kind} {method} neurons={neurons} batch={batch} rows={} best_of_3={:.1} ms checksum={checksum}",
+        "{kind} {method} neurons={neurons} batch={batch} rows={} best_of_{runs}={:.1} ms checksum={checksum}",
         plan.rows(),
         best * 1e3
     );

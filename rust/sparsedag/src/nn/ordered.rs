@@ -12,7 +12,7 @@
 
 use rayon::prelude::*;
 
-use super::kernels::Simd;
+use super::kernels::{Level, Simd};
 use super::net::Net;
 use super::plan::Plan;
 use crate::cancel::Cancel;
@@ -200,6 +200,17 @@ impl OrderedForward {
     fn run_tile(&self, net: &Net, simd: Simd, x: &[f32], out: &mut [f32]) {
         let (inputs, outs) = (self.num_inputs, self.num_outputs);
         let width = x.len() / inputs;
+        // Narrow tiles (small batches) keep a row in registers: the per-call overhead of the
+        // general kernel would cost more than the few columns it computes.
+        let fused = matches!(simd.level(), Level::Avx2Fma | Level::Avx512);
+        match width {
+            1 => return self.run_narrow::<1>(net, fused, x, out),
+            2 => return self.run_narrow::<2>(net, fused, x, out),
+            4 => return self.run_narrow::<4>(net, fused, x, out),
+            8 => return self.run_narrow::<8>(net, fused, x, out),
+            16 => return self.run_narrow::<16>(net, fused, x, out),
+            _ => {}
+        }
         let mut memory = vec![0.0f32; self.rows * width];
         for (b, sample) in x.chunks_exact(inputs).enumerate() {
             for (i, &v) in sample.iter().enumerate() {
@@ -243,6 +254,92 @@ impl OrderedForward {
                 for (b, &v) in a.iter().enumerate() {
                     out[b * outs + o] = v;
                 }
+            }
+        }
+    }
+}
+
+impl OrderedForward {
+    /// [`Self::run_tile`] for a tile of exactly `B` columns: per column, the same operations
+    /// in the same order as [`Simd::weighted_sum`] at the level in use (fused multiply-adds
+    /// from the bias, in in-edge order, when `fused`), so the outputs are bit-identical.
+    fn run_narrow<const B: usize>(&self, net: &Net, fused: bool, x: &[f32], out: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if fused {
+            // SAFETY: `fused` holds only for the AVX2+FMA and AVX-512 kernel levels, and a
+            // `Simd` of those levels exists only when the CPU supports FMA.
+            unsafe { narrow_fma::<B>(self, net, x, out) };
+            return;
+        }
+        debug_assert!(!fused, "fused kernel levels exist only on x86-64");
+        narrow_body::<B, false>(self, net, x, out)
+    }
+}
+
+/// # Safety
+/// The CPU must support FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+unsafe fn narrow_fma<const B: usize>(plan: &OrderedForward, net: &Net, x: &[f32], out: &mut [f32]) {
+    narrow_body::<B, true>(plan, net, x, out)
+}
+
+#[inline(always)]
+fn madd<const FUSED: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FUSED {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+#[inline(always)]
+fn narrow_body<const B: usize, const FUSED: bool>(
+    plan: &OrderedForward,
+    net: &Net,
+    x: &[f32],
+    out: &mut [f32],
+) {
+    let (inputs, outs) = (plan.num_inputs, plan.num_outputs);
+    let mut memory = vec![[0.0f32; B]; plan.rows];
+    for (b, sample) in x.chunks_exact(inputs).enumerate() {
+        for (row, &v) in memory.iter_mut().zip(sample) {
+            row[b] = v;
+        }
+    }
+    let (weights, biases, activations) = (net.weights(), net.biases(), net.activations());
+    let mut scratch = [0.0f32; B];
+    let mut operands_start = 0usize;
+    for (i, step) in plan.steps.iter().enumerate() {
+        if let Some(ahead) = plan.steps.get(i + PREFETCH_AHEAD) {
+            let k = ahead.node as usize;
+            let (start, end) = (ahead.weights.0 as usize, ahead.weights.1 as usize);
+            prefetch(weights.as_ptr().wrapping_add(start));
+            prefetch(weights.as_ptr().wrapping_add(end.saturating_sub(1)));
+            prefetch(biases.as_ptr().wrapping_add(k));
+            prefetch(activations.as_ptr().wrapping_add(k));
+        }
+        let j = step.node as usize;
+        let operands = &plan.operand_rows[operands_start..step.operands_end as usize];
+        operands_start = step.operands_end as usize;
+        let w = &weights[step.weights.0 as usize..step.weights.1 as usize];
+        let mut z = [biases[j]; B];
+        for (&s, &w) in operands.iter().zip(w) {
+            let row = &memory[s as usize];
+            for k in 0..B {
+                z[k] = madd::<FUSED>(w, row[k], z[k]);
+            }
+        }
+        let a = if step.row == NONE {
+            &mut scratch
+        } else {
+            &mut memory[step.row as usize]
+        };
+        activations[j].apply(&z, a);
+        if step.output != NONE {
+            let o = step.output as usize;
+            for (b, &v) in a.iter().enumerate() {
+                out[b * outs + o] = v;
             }
         }
     }
