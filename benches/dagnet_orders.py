@@ -6,6 +6,7 @@ From the repository root after `pip install .`:
     python benches/dagnet_orders.py memory --large --batch 16   # plus two 100,000-node nets
     python benches/dagnet_orders.py speed             # 1M-neuron networks, batch 1 and 16
     python benches/dagnet_orders.py speed --neurons 200000 --repeat 3
+    python benches/dagnet_orders.py speed --networks copies   # the 3x case alone
 
 ``memory``: per network, the activation rows each mode keeps (one row = batch x 4 bytes):
 ``full`` is the layer-by-layer buffer (one row per node; the engine's workspace holds three such
@@ -16,14 +17,17 @@ the time to find the order and the wall clock of both predictions at batch 256.
 ``speed``: wall clock (best of ``--repeat``) of the layer-by-layer engine, of the ordered
 executor in the layer order, and in I/O-aware orders, on one thread so the orders are compared
 on the same footing. Networks: an I/O-efficient network (``sd.io_efficient_network``, its
-generation order is the I/O-aware schedule), a random layered network and many independent
-small MLPs side by side (greedy ``sd.io_schedule`` for both). Every run checks that the
-outputs equal the layer-by-layer ones.
+generation order is the I/O-aware schedule), ``--copies`` such networks side by side (the
+layer order interleaves them and keeps every copy's window alive; generation and greedy orders
+keep one), a random layered network and many independent small MLPs side by side (greedy
+``sd.io_schedule``). Every run checks that the outputs equal the layer-by-layer ones; the
+ratio is the layer order's time over the order's, in the same executor.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import resource
 import sys
@@ -36,6 +40,7 @@ import sparsedag as sd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare_dagnet import er_dag
+from io_execute import side_by_side
 
 
 def best_time(fn, repeat: int) -> float:
@@ -138,19 +143,33 @@ def run_memory(args) -> None:
 def run_speed(args) -> None:
     sd.set_num_threads(1)
     n = args.neurons
-    print(f"# {n} neurons, 1 thread, best of {args.repeat}; ms per predict call")
-    print("# network          order          batch 1  batch 16  rows   (check: outputs equal)")
+    print(
+        f"# {n} neurons, 1 thread, best of {args.repeat}; ms per predict call; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        "# network          order            batch 1  batch 16  layer/this (1, 16)  rows"
+        "   (check: outputs equal)"
+    )
     networks = []
-    g, generation = sd.io_efficient_network(64, n, 16, 4096, seed=0)
-    networks.append(("I/O-efficient", g, {"generation": generation}))
-    width = n // 20
-    layered = wide_layered([width] * 20, 16, 1)
-    greedy = sd.io_schedule(layered, fast_memory=4096, method="greedy").order
-    networks.append((f"layered w={width}", layered, {"greedy (M=4096)": greedy}))
-    widths = [16, 64, 64, 64, 32]
-    models = many_mlps(n // sum(widths), widths, 8, 2)
-    greedy = sd.io_schedule(models, fast_memory=4096, method="greedy").order
-    networks.append((f"{n // sum(widths)} MLPs", models, {"greedy (M=4096)": greedy}))
+    if "copies" in args.networks:
+        g, generation = side_by_side(n, args.copies, 16, 4096)
+        greedy = sd.io_schedule(g, fast_memory=4096, method="greedy").order
+        orders = {"generation": generation, "greedy (M=4096)": greedy}
+        networks.append((f"{args.copies} I/O-eff.", g, orders))
+    if "efficient" in args.networks:
+        g, generation = sd.io_efficient_network(64, n, 16, 4096, seed=0)
+        networks.append(("I/O-efficient", g, {"generation": generation}))
+    if "layered" in args.networks:
+        width = n // 20
+        layered = wide_layered([width] * 20, 16, 1)
+        greedy = sd.io_schedule(layered, fast_memory=4096, method="greedy").order
+        networks.append((f"layered w={width}", layered, {"greedy (M=4096)": greedy}))
+    if "mlps" in args.networks:
+        widths = [16, 64, 64, 64, 32]
+        models = many_mlps(n // sum(widths), widths, 8, 2)
+        greedy = sd.io_schedule(models, fast_memory=4096, method="greedy").order
+        networks.append((f"{n // sum(widths)} MLPs", models, {"greedy (M=4096)": greedy}))
     for name, g, orders in networks:
         net = sd.DagNet(g, seed=0)
         orders = {"layer": net._core.execution_order(), **orders}
@@ -158,7 +177,8 @@ def run_speed(args) -> None:
         xs = {b: rng.normal(size=(b, net.num_inputs)).astype(np.float32) for b in (1, 16)}
         expected = {b: net.predict(x) for b, x in xs.items()}
         t = [best_time(lambda x=x, net=net: net.predict(x), args.repeat) for x in xs.values()]
-        print(f"{name:18s} {'engine (layers)':14s} {1e3 * t[0]:8.1f} {1e3 * t[1]:9.1f}  {n:7d}")
+        print(f"{name:18s} {'engine (layers)':16s} {1e3 * t[0]:8.1f} {1e3 * t[1]:9.1f}  {n:26d}")
+        base = None
         for label, order in orders.items():
             for b, x in xs.items():
                 assert np.array_equal(net.predict(x, schedule=order), expected[b])
@@ -166,8 +186,13 @@ def run_speed(args) -> None:
                 best_time(lambda x=x, net=net, o=order: net.predict(x, schedule=o), args.repeat)
                 for x in xs.values()
             ]
+            base = base or t
             rows = net.activation_rows(schedule=order)
-            print(f"{name:18s} {label:14s} {1e3 * t[0]:8.1f} {1e3 * t[1]:9.1f}  {rows:7d}")
+            print(
+                f"{name:18s} {label:16s} {1e3 * t[0]:8.1f} {1e3 * t[1]:9.1f}  "
+                f"{base[0] / t[0]:7.2f}x {base[1] / t[1]:6.2f}x {rows:9d}"
+            )
+    print(f"# load average at the end {os.getloadavg()[0]:.2f}")
 
 
 def main() -> None:
@@ -178,6 +203,8 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="memory: also 100,000-node nets")
     parser.add_argument("--neurons", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--networks", nargs="+", default=["copies", "efficient", "layered", "mlps"])
+    parser.add_argument("--copies", type=int, default=256, help="speed: networks side by side")
     args = parser.parse_args()
     print(
         f"# {platform.processor() or platform.machine()}, python {platform.python_version()}, "
