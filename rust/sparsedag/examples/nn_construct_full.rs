@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use sparsedag::graph::generators::random_dag;
 use sparsedag::layering::method::{layer, Method, Options};
-use sparsedag::nn::{Init, Net, Plan};
+use sparsedag::nn::{Init, Net};
 use sparsedag::{cancel, Dag, DuplicatePolicy};
 
 fn best<T>(mut f: impl FnMut() -> T) -> f64 {
@@ -53,8 +53,19 @@ fn main() {
             .collect();
         let layers = layer(g, Method::FourWard, Options::default(), cancel::never()).unwrap();
         let codes = vec![1u8; g.num_nodes()];
-        let plan = Plan::new(g, &inputs, &outputs, &layers).unwrap();
-        Net::new(plan, &codes, 0.6, Init::KaimingUniform, 0, true).unwrap()
+        Net::build(
+            g,
+            &inputs,
+            &outputs,
+            &layers,
+            false,
+            &codes,
+            0.6,
+            Init::KaimingUniform,
+            0,
+            true,
+        )
+        .unwrap()
     };
     let g = build();
     println!("{} nodes, {} edges", g.num_nodes(), g.num_edges());
@@ -78,9 +89,20 @@ fn main() {
         let layers = layer(&g, Method::FourWard, Options::default(), cancel::never()).unwrap();
         let t2 = Instant::now();
         let codes = vec![1u8; g.num_nodes()];
-        let plan = Plan::new(&g, &inputs, &outputs, &layers).unwrap();
         let t3 = Instant::now();
-        let net = Net::new(plan, &codes, 0.6, Init::KaimingUniform, 0, true).unwrap();
+        let net = Net::build(
+            &g,
+            &inputs,
+            &outputs,
+            &layers,
+            false,
+            &codes,
+            0.6,
+            Init::KaimingUniform,
+            0,
+            true,
+        )
+        .unwrap();
         let t4 = Instant::now();
         drop(std::hint::black_box((g, net)));
         let t5 = Instant::now();
@@ -92,7 +114,7 @@ fn main() {
         }
     }
     println!(
-        "stages in sequence: dag {:.1}, io+layering {:.1}, plan {:.1}, net {:.1}, drop {:.1} us",
+        "stages in sequence: dag {:.1}, io+layering {:.1}, codes {:.1}, plan+net {:.1}, drop {:.1} us",
         stages[0], stages[1], stages[2], stages[3], stages[4]
     );
     println!(
