@@ -13,7 +13,7 @@ use pyo3::types::PyString;
 use sparsedag::layering::method::{layer, Method, Options};
 use sparsedag::nn::{
     shuffled_order, Activation, Data, Init, Level, Loss, Model, Net, Optimizer, OptimizerKind,
-    Plan, Simd, Stats, Targets, TrainOptions,
+    Simd, Stats, Targets, TrainOptions,
 };
 
 use crate::arrays::{node_values, to_int64_array, usize_to_int64_array};
@@ -224,13 +224,25 @@ impl PyDagNetCore {
         } else {
             n + g.num_edges()
         };
+        // A computed layering is valid by construction; only a given one is checked.
+        let check_layering = matches!(layering, Layering::Given(_));
         let (net, layers) = run_small_inline(py, size, |cancel| {
             let layers = match layering {
                 Layering::Method(method) => layer(g, method, Options::default(), cancel)?,
                 Layering::Given(layers) => layers,
             };
-            let plan = Plan::new(g, &inputs, &outputs, &layers)?;
-            let net = Net::new(plan, &codes, all_relu_alpha, init, seed, bias)?;
+            let net = Net::build(
+                g,
+                &inputs,
+                &outputs,
+                &layers,
+                check_layering,
+                &codes,
+                all_relu_alpha,
+                init,
+                seed,
+                bias,
+            )?;
             Ok((net, layers))
         })?;
         Ok(PyDagNetCore {

@@ -16,6 +16,7 @@ use super::kernels::Simd;
 use super::optim::{State, Step};
 use super::plan::Plan;
 use crate::error::{invalid, Error, Result};
+use crate::graph::Dag;
 
 /// Columns per forward work unit (four register blocks of the gather kernel). Units run tile by
 /// tile, so at large batches the source rows a layer reads (one 1 KiB slice each) stay in cache
@@ -216,6 +217,9 @@ fn min_len_for(work_per_unit: usize) -> usize {
     (4096 / work_per_unit.max(1)).max(1)
 }
 
+/// The stream of the initial weights.
+const WEIGHT_STREAM: u64 = 0x5EED_0F3D;
+
 /// The stream key of one kind of draw (weights, biases) for a seed.
 fn draw_key(seed: u64, stream: u64) -> u64 {
     mix64(seed ^ mix64(stream))
@@ -264,6 +268,81 @@ impl Net {
         seed: u64,
         train_bias: bool,
     ) -> Result<Net> {
+        let weights = vec![0.0; plan.num_edges()];
+        let mut net = Self::assemble(plan, weights, activation_codes, all_relu_alpha, train_bias)?;
+        net.initialise(init, seed);
+        Ok(net)
+    }
+
+    /// Plans and initialises a network in one go: [`Plan::with_edge_values`] draws every
+    /// initial weight as it places the edge, so construction makes a single pass over the edges
+    /// after the layering. The weights and biases are exactly those of
+    /// `Net::new(Plan::new(..), ..)`. `layering_checked` false trusts `layers` to be valid
+    /// (a computed layering); a layering from the caller must be checked.
+    #[allow(clippy::too_many_arguments)]
+    pub fn build(
+        dag: &Dag,
+        inputs: &[u32],
+        outputs: &[u32],
+        layers: &[u32],
+        layering_checked: bool,
+        activation_codes: &[u8],
+        all_relu_alpha: f32,
+        init: Init,
+        seed: u64,
+        train_bias: bool,
+    ) -> Result<Net> {
+        let key = draw_key(seed, WEIGHT_STREAM);
+        let counter = |u: u32, v: u32| (u64::from(u) << 32) | u64::from(v);
+        let fan_in = |v: u32| (dag.in_degree(v) as f32).max(1.0);
+        // A macro rather than a closure taking `&mut dyn FnMut`: the per-edge draw must inline.
+        macro_rules! plan_with {
+            ($value:expr) => {
+                Plan::with_edge_values(dag, inputs, outputs, layers, layering_checked, $value)
+            };
+        }
+        // Per-target scales are computed once per node, with the formulas of `initialise`.
+        let (plan, weights) = match init {
+            Init::KaimingUniform | Init::HeUniform => {
+                let scale: Vec<f32> = (0..dag.num_nodes() as u32)
+                    .map(|v| {
+                        if init == Init::KaimingUniform {
+                            fan_in(v).sqrt().recip()
+                        } else {
+                            (6.0 / fan_in(v)).sqrt()
+                        }
+                    })
+                    .collect();
+                plan_with!(|u, v| {
+                    scale[v as usize] * symmetric_unit(draw_bits(key, counter(u, v)))
+                })?
+            }
+            Init::XavierUniform => plan_with!(|u, v| {
+                let scale = (6.0 / (fan_in(v) + dag.out_degree(u) as f32)).sqrt();
+                scale * symmetric_unit(draw_bits(key, counter(u, v)))
+            })?,
+            Init::Normal => {
+                let scale: Vec<f64> = (0..dag.num_nodes() as u32)
+                    .map(|v| f64::from((2.0 / fan_in(v)).sqrt()))
+                    .collect();
+                plan_with!(|u, v| {
+                    (scale[v as usize] * standard_normal(draw_bits(key, counter(u, v)))) as f32
+                })?
+            }
+        };
+        let mut net = Self::assemble(plan, weights, activation_codes, all_relu_alpha, train_bias)?;
+        net.initialise_biases(init, seed);
+        Ok(net)
+    }
+
+    /// The network on `plan` with the given weights (plan order) and zero biases.
+    fn assemble(
+        plan: Plan,
+        weights: Vec<f32>,
+        activation_codes: &[u8],
+        all_relu_alpha: f32,
+        train_bias: bool,
+    ) -> Result<Net> {
         let n = plan.num_nodes();
         if activation_codes.len() != n {
             return invalid(format!(
@@ -285,15 +364,13 @@ impl Net {
                 activations.push(Activation::from_code(code_of(j), slope)?);
             }
         }
-        let mut net = Net {
-            weights: vec![0.0; plan.num_edges()],
+        Ok(Net {
+            weights,
             biases: vec![0.0; n],
             activations,
             train_bias,
             plan,
-        };
-        net.initialise(init, seed);
-        Ok(net)
+        })
     }
 
     /// Counter-based draws: the weight of edge u -> v is a function of (seed, u, v) and the bias
@@ -312,7 +389,7 @@ impl Net {
                 out_degree[s as usize] += 1;
             }
         }
-        let weight_key = draw_key(seed, 0x5EED_0F3D);
+        let weight_key = draw_key(seed, WEIGHT_STREAM);
         for j in plan.num_inputs()..n {
             let range = plan.in_range(j);
             let fan_in = (range.len() as f32).max(1.0);
@@ -345,6 +422,12 @@ impl Net {
                 }
             }
         }
+        self.initialise_biases(init, seed);
+    }
+
+    fn initialise_biases(&mut self, init: Init, seed: u64) {
+        let plan = &self.plan;
+        let node_of = plan.node_of();
         self.biases.fill(0.0);
         if init == Init::KaimingUniform && self.train_bias {
             let bias_key = draw_key(seed, 0xB1A5_B1A5);
@@ -754,6 +837,37 @@ pub(crate) fn check_finite(values: &[f32], what: &str) -> Result<()> {
 mod tests {
     use super::*;
     use crate::graph::{Dag, DuplicatePolicy};
+
+    #[test]
+    fn one_pass_build_equals_plan_then_init() {
+        let g = crate::graph::generators::random_dag(300, Some(0.05), None, 3).unwrap();
+        let inputs: Vec<u32> = (0..300)
+            .filter(|&v| g.in_degree(v) == 0 && g.out_degree(v) > 0)
+            .collect();
+        let outputs: Vec<u32> = (0..300)
+            .filter(|&v| g.out_degree(v) == 0 && g.in_degree(v) > 0)
+            .collect();
+        let layers = crate::layering::asap(&g);
+        let codes: Vec<u8> = (0..300).map(|v| (v % 3) as u8).collect();
+        for init in [
+            Init::KaimingUniform,
+            Init::HeUniform,
+            Init::XavierUniform,
+            Init::Normal,
+        ] {
+            for (seed, bias) in [(0, true), (7, false)] {
+                let plan = Plan::new(&g, &inputs, &outputs, &layers).unwrap();
+                let two_pass = Net::new(plan, &codes, 0.6, init, seed, bias).unwrap();
+                for checked in [true, false] {
+                    let one_pass = Net::build(
+                        &g, &inputs, &outputs, &layers, checked, &codes, 0.6, init, seed, bias,
+                    )
+                    .unwrap();
+                    assert_eq!(one_pass, two_pass, "{init:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn initial_weights_depend_on_the_seed_not_on_the_layering() {

@@ -50,6 +50,40 @@ impl Plan {
     /// whose outputs are `outputs`, with computed nodes grouped by `layers` (any valid layering:
     /// `layers[u] < layers[v]` on every edge between computed nodes).
     pub fn new(dag: &Dag, inputs: &[u32], outputs: &[u32], layers: &[u32]) -> Result<Plan> {
+        Self::build(
+            dag,
+            inputs,
+            outputs,
+            layers,
+            true,
+            None::<fn(u32, u32) -> f32>,
+        )
+        .map(|(plan, _)| plan)
+    }
+
+    /// [`Plan::new`] that also fills one value per edge, `value(u, v)` for the edge u -> v, in
+    /// the plan's in-edge order, while it places the edges (a network's initial weights, with
+    /// no second pass over the edges). With `check_layering` false the layering is trusted to
+    /// be valid, as every method of [`crate::layering`] guarantees; a given one must be checked.
+    pub fn with_edge_values(
+        dag: &Dag,
+        inputs: &[u32],
+        outputs: &[u32],
+        layers: &[u32],
+        check_layering: bool,
+        value: impl FnMut(u32, u32) -> f32,
+    ) -> Result<(Plan, Vec<f32>)> {
+        Self::build(dag, inputs, outputs, layers, check_layering, Some(value))
+    }
+
+    fn build<F: FnMut(u32, u32) -> f32>(
+        dag: &Dag,
+        inputs: &[u32],
+        outputs: &[u32],
+        layers: &[u32],
+        check_layering: bool,
+        mut value: Option<F>,
+    ) -> Result<(Plan, Vec<f32>)> {
         let n = dag.num_nodes();
         dag.check_per_node(layers, "layers")?;
         check_nodes(inputs, n, "input")?;
@@ -70,7 +104,11 @@ impl Plan {
                 return invalid(format!("node {v} is both an input and an output"));
             }
         }
-        check_layering(dag, layers, &is_input)?;
+        if check_layering {
+            check_layering_valid(dag, layers, &is_input)?;
+        } else {
+            debug_assert!(check_layering_valid(dag, layers, &is_input).is_ok());
+        }
         // With every source that has out-edges among the inputs, each node with an in-edge has
         // an input ancestor: only outputs without in-edges can be unreachable. Otherwise search.
         let all_sources_are_inputs = (0..n as u32)
@@ -109,11 +147,24 @@ impl Plan {
         // Visiting sources in internal order fills every row already sorted: no sort needed.
         let mut cursor: Vec<usize> = in_offsets[..n].to_vec();
         let mut in_sources = vec![0u32; dag.num_edges()];
-        for (s, &u) in node_of.iter().enumerate() {
-            for &v in dag.successors(u) {
-                let slot = &mut cursor[internal_of[v as usize] as usize];
-                in_sources[*slot] = s as u32;
-                *slot += 1;
+        let mut values = Vec::new();
+        if let Some(value) = value.as_mut() {
+            values.resize(dag.num_edges(), 0.0f32);
+            for (s, &u) in node_of.iter().enumerate() {
+                for &v in dag.successors(u) {
+                    let slot = &mut cursor[internal_of[v as usize] as usize];
+                    in_sources[*slot] = s as u32;
+                    values[*slot] = value(u, v);
+                    *slot += 1;
+                }
+            }
+        } else {
+            for (s, &u) in node_of.iter().enumerate() {
+                for &v in dag.successors(u) {
+                    let slot = &mut cursor[internal_of[v as usize] as usize];
+                    in_sources[*slot] = s as u32;
+                    *slot += 1;
+                }
             }
         }
         let outputs: Vec<u32> = outputs.iter().map(|&v| internal_of[v as usize]).collect();
@@ -121,7 +172,7 @@ impl Plan {
         for &o in &outputs {
             is_output[o as usize] = true;
         }
-        Ok(Plan {
+        let plan = Plan {
             num_inputs: inputs.len(),
             node_of,
             internal_of,
@@ -130,7 +181,8 @@ impl Plan {
             layer_bounds,
             in_offsets,
             in_sources,
-        })
+        };
+        Ok((plan, values))
     }
 
     pub fn num_nodes(&self) -> usize {
@@ -345,7 +397,7 @@ fn unreachable_output(o: u32) -> Result<()> {
 
 /// `layers[u] < layers[v]` on every edge between computed nodes, scanning the in-CSR row by
 /// row (sequential reads of the edge array).
-fn check_layering(dag: &Dag, layers: &[u32], is_input: &[bool]) -> Result<()> {
+fn check_layering_valid(dag: &Dag, layers: &[u32], is_input: &[bool]) -> Result<()> {
     let (offsets, sources) = dag.in_csr();
     for v in 0..dag.num_nodes() {
         if is_input[v] {
