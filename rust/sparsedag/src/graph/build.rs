@@ -1,6 +1,8 @@
 //! Construction of a `Dag` from edge arrays: validation, CSR by counting sort, duplicate
 //! handling and the acyclicity check (which names a cycle when it fails).
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use super::csr::{group_by_key, offsets_from_keys, transpose, transpose_with_offsets};
@@ -195,7 +197,8 @@ fn first_bad_id(position: usize, s: i64, t: i64, n: u64) -> Error {
     }
 }
 
-/// Orders the nodes (Kahn), which fails with a named cycle when the graph is not acyclic.
+/// Checks acyclicity by Kahn's algorithm from the sinks, which yields every node's longest
+/// path to a sink on the way; on a cycle, the forward order names the same cycle as always.
 fn finish(
     n: usize,
     out_offsets: Vec<usize>,
@@ -203,18 +206,51 @@ fn finish(
     in_offsets: Vec<usize>,
     in_sources: Vec<u32>,
 ) -> Result<Dag> {
-    let topo = kahn_order(n, &out_offsets, &out_targets, &in_offsets);
-    if topo.len() < n {
+    let Some(depth_to_sink) = depths_to_sinks(n, &out_offsets, &in_offsets, &in_sources) else {
+        let topo = kahn_order(n, &out_offsets, &out_targets, &in_offsets);
         return Err(Error::Cycle(find_cycle(n, &topo, &in_offsets, &in_sources)));
-    }
+    };
     Ok(Dag {
         num_nodes: n,
         out_offsets,
         out_targets,
         in_offsets,
         in_sources,
-        topo,
+        depth_to_sink,
+        topo: OnceLock::new(),
     })
+}
+
+/// Kahn's algorithm on the reversed graph: a node is taken once all its successors are, when
+/// its longest path to a sink is final. `None` when some node is never taken (a cycle).
+fn depths_to_sinks(
+    n: usize,
+    out_offsets: &[usize],
+    in_offsets: &[usize],
+    in_sources: &[u32],
+) -> Option<Vec<u32>> {
+    let mut remaining: Vec<u32> = out_offsets
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as u32)
+        .collect();
+    let mut queue: Vec<u32> = Vec::with_capacity(n);
+    queue.extend((0..n as u32).filter(|&v| remaining[v as usize] == 0));
+    let mut depth = vec![0u32; n];
+    let mut head = 0;
+    while head < queue.len() {
+        let v = queue[head] as usize;
+        head += 1;
+        let above = depth[v] + 1;
+        for &u in &in_sources[in_offsets[v]..in_offsets[v + 1]] {
+            let u = u as usize;
+            depth[u] = depth[u].max(above);
+            remaining[u] -= 1;
+            if remaining[u] == 0 {
+                queue.push(u as u32);
+            }
+        }
+    }
+    (queue.len() == n).then_some(depth)
 }
 
 fn implied_node_count<I: NodeId>(src: &[I], dst: &[I]) -> Result<u64> {
@@ -335,7 +371,7 @@ fn dedup_rows(offsets: &mut [usize], columns: &mut Vec<u32>) {
 
 /// Kahn's algorithm with a FIFO queue seeded by the sources in id order. Returns fewer than
 /// `n` nodes exactly when the graph has a cycle.
-fn kahn_order(
+pub(super) fn kahn_order(
     n: usize,
     out_offsets: &[usize],
     out_targets: &[u32],
