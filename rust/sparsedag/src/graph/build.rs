@@ -135,8 +135,11 @@ fn from_edges_sequential<I: NodeId>(
         if s as u64 >= n || t as u64 >= n || s == t {
             return Err(first_bad_id(position, s, t, n));
         }
-        out_offsets[s as usize + 1] += 1;
-        in_offsets[t as usize + 1] += 1;
+        // SAFETY: both ids were just checked to lie below n; the arrays hold n + 1 entries.
+        unsafe {
+            *out_offsets.get_unchecked_mut(s as usize + 1) += 1;
+            *in_offsets.get_unchecked_mut(t as usize + 1) += 1;
+        }
     }
     for v in 0..nodes {
         out_offsets[v + 1] += out_offsets[v];
@@ -148,10 +151,17 @@ fn from_edges_sequential<I: NodeId>(
     let mut ascending = true;
     for (&s, &t) in src.iter().zip(dst) {
         let (s, t) = (s.to_i64() as usize, t.to_i64() as u32);
-        let slot = cursor[s];
-        ascending &= slot == out_offsets[s] || by_source[slot - 1] < t;
-        by_source[slot] = t;
-        cursor[s] = slot + 1;
+        // SAFETY: the loop above checked every id against n, the length of `cursor` (and n + 1
+        // that of `out_offsets`); row s's cursor runs from out_offsets[s] up to below
+        // out_offsets[s + 1] <= m, the length of `by_source`, since the counts came from the
+        // same edges.
+        unsafe {
+            let start = *out_offsets.get_unchecked(s);
+            let slot = cursor.get_unchecked_mut(s);
+            ascending &= *slot == start || *by_source.get_unchecked(*slot - 1) < t;
+            *by_source.get_unchecked_mut(*slot) = t;
+            *slot += 1;
+        }
     }
     drop(cursor);
     let (mut in_offsets, mut in_sources) =
@@ -243,9 +253,15 @@ fn depths_to_sinks(
         let above = depth[v] + 1;
         for &u in &in_sources[in_offsets[v]..in_offsets[v + 1]] {
             let u = u as usize;
-            depth[u] = depth[u].max(above);
-            remaining[u] -= 1;
-            if remaining[u] == 0 {
+            // SAFETY: the CSR holds ids below n, the length of `depth` and `remaining`.
+            let left = unsafe {
+                let d = depth.get_unchecked_mut(u);
+                *d = (*d).max(above);
+                let r = remaining.get_unchecked_mut(u);
+                *r -= 1;
+                *r
+            };
+            if left == 0 {
                 queue.push(u as u32);
             }
         }
