@@ -1,6 +1,8 @@
 //! Construction of a `Dag` from edge arrays: validation, CSR by counting sort, duplicate
 //! handling and the acyclicity check (which names a cycle when it fails).
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use super::csr::{group_by_key, offsets_from_keys, transpose, transpose_with_offsets};
@@ -133,8 +135,11 @@ fn from_edges_sequential<I: NodeId>(
         if s as u64 >= n || t as u64 >= n || s == t {
             return Err(first_bad_id(position, s, t, n));
         }
-        out_offsets[s as usize + 1] += 1;
-        in_offsets[t as usize + 1] += 1;
+        // SAFETY: both ids were just checked to lie below n; the arrays hold n + 1 entries.
+        unsafe {
+            *out_offsets.get_unchecked_mut(s as usize + 1) += 1;
+            *in_offsets.get_unchecked_mut(t as usize + 1) += 1;
+        }
     }
     for v in 0..nodes {
         out_offsets[v + 1] += out_offsets[v];
@@ -146,10 +151,17 @@ fn from_edges_sequential<I: NodeId>(
     let mut ascending = true;
     for (&s, &t) in src.iter().zip(dst) {
         let (s, t) = (s.to_i64() as usize, t.to_i64() as u32);
-        let slot = cursor[s];
-        ascending &= slot == out_offsets[s] || by_source[slot - 1] < t;
-        by_source[slot] = t;
-        cursor[s] = slot + 1;
+        // SAFETY: the loop above checked every id against n, the length of `cursor` (and n + 1
+        // that of `out_offsets`); row s's cursor runs from out_offsets[s] up to below
+        // out_offsets[s + 1] <= m, the length of `by_source`, since the counts came from the
+        // same edges.
+        unsafe {
+            let start = *out_offsets.get_unchecked(s);
+            let slot = cursor.get_unchecked_mut(s);
+            ascending &= *slot == start || *by_source.get_unchecked(*slot - 1) < t;
+            *by_source.get_unchecked_mut(*slot) = t;
+            *slot += 1;
+        }
     }
     drop(cursor);
     let (mut in_offsets, mut in_sources) =
@@ -195,7 +207,8 @@ fn first_bad_id(position: usize, s: i64, t: i64, n: u64) -> Error {
     }
 }
 
-/// Orders the nodes (Kahn), which fails with a named cycle when the graph is not acyclic.
+/// Checks acyclicity by Kahn's algorithm from the sinks, which yields every node's longest
+/// path to a sink on the way; on a cycle, the forward order names the same cycle as always.
 fn finish(
     n: usize,
     out_offsets: Vec<usize>,
@@ -203,18 +216,57 @@ fn finish(
     in_offsets: Vec<usize>,
     in_sources: Vec<u32>,
 ) -> Result<Dag> {
-    let topo = kahn_order(n, &out_offsets, &out_targets, &in_offsets);
-    if topo.len() < n {
+    let Some(depth_to_sink) = depths_to_sinks(n, &out_offsets, &in_offsets, &in_sources) else {
+        let topo = kahn_order(n, &out_offsets, &out_targets, &in_offsets);
         return Err(Error::Cycle(find_cycle(n, &topo, &in_offsets, &in_sources)));
-    }
+    };
     Ok(Dag {
         num_nodes: n,
         out_offsets,
         out_targets,
         in_offsets,
         in_sources,
-        topo,
+        depth_to_sink,
+        topo: OnceLock::new(),
     })
+}
+
+/// Kahn's algorithm on the reversed graph: a node is taken once all its successors are, when
+/// its longest path to a sink is final. `None` when some node is never taken (a cycle).
+fn depths_to_sinks(
+    n: usize,
+    out_offsets: &[usize],
+    in_offsets: &[usize],
+    in_sources: &[u32],
+) -> Option<Vec<u32>> {
+    let mut remaining: Vec<u32> = out_offsets
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as u32)
+        .collect();
+    let mut queue: Vec<u32> = Vec::with_capacity(n);
+    queue.extend((0..n as u32).filter(|&v| remaining[v as usize] == 0));
+    let mut depth = vec![0u32; n];
+    let mut head = 0;
+    while head < queue.len() {
+        let v = queue[head] as usize;
+        head += 1;
+        let above = depth[v] + 1;
+        for &u in &in_sources[in_offsets[v]..in_offsets[v + 1]] {
+            let u = u as usize;
+            // SAFETY: the CSR holds ids below n, the length of `depth` and `remaining`.
+            let left = unsafe {
+                let d = depth.get_unchecked_mut(u);
+                *d = (*d).max(above);
+                let r = remaining.get_unchecked_mut(u);
+                *r -= 1;
+                *r
+            };
+            if left == 0 {
+                queue.push(u as u32);
+            }
+        }
+    }
+    (queue.len() == n).then_some(depth)
 }
 
 fn implied_node_count<I: NodeId>(src: &[I], dst: &[I]) -> Result<u64> {
@@ -335,7 +387,7 @@ fn dedup_rows(offsets: &mut [usize], columns: &mut Vec<u32>) {
 
 /// Kahn's algorithm with a FIFO queue seeded by the sources in id order. Returns fewer than
 /// `n` nodes exactly when the graph has a cycle.
-fn kahn_order(
+pub(super) fn kahn_order(
     n: usize,
     out_offsets: &[usize],
     out_targets: &[u32],

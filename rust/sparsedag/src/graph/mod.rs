@@ -8,22 +8,38 @@ pub mod generators;
 
 pub use build::{DuplicatePolicy, NodeId};
 
+use std::sync::OnceLock;
+
 use crate::error::{Error, Result};
 
 /// Largest node count a `Dag` can hold: ids are u32.
 pub const MAX_NODES: u64 = u32::MAX as u64;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Dag {
     num_nodes: usize,
     out_offsets: Vec<usize>,
     out_targets: Vec<u32>,
     in_offsets: Vec<usize>,
     in_sources: Vec<u32>,
-    /// One topological order (Kahn, smallest ready id first); found while checking acyclicity
-    /// and reused by every algorithm that needs an order.
-    topo: Vec<u32>,
+    /// The length of the longest path from each node to a sink: the acyclicity check (Kahn
+    /// from the sinks) finds it for free, and it is the ALAP and 4Ward layerings.
+    depth_to_sink: Vec<u32>,
+    /// One topological order (Kahn from the sources in id order), made on first use and
+    /// reused by every algorithm that needs an order; building a network needs none.
+    topo: OnceLock<Vec<u32>>,
 }
+
+/// Graphs are equal when their edges are; the cached order and depths follow from those.
+impl PartialEq for Dag {
+    fn eq(&self, other: &Dag) -> bool {
+        self.num_nodes == other.num_nodes
+            && self.out_offsets == other.out_offsets
+            && self.out_targets == other.out_targets
+    }
+}
+
+impl Eq for Dag {}
 
 impl Dag {
     /// Builds a DAG from parallel source and target id arrays, validating everything.
@@ -84,9 +100,22 @@ impl Dag {
         (&self.in_offsets, &self.in_sources)
     }
 
-    /// The stable Kahn order computed at construction (smallest ready id first).
+    /// A topological order: Kahn's, with a FIFO queue seeded by the sources in id order (made
+    /// on the first call, then kept).
     pub fn topological_order(&self) -> &[u32] {
-        &self.topo
+        self.topo.get_or_init(|| {
+            build::kahn_order(
+                self.num_nodes,
+                &self.out_offsets,
+                &self.out_targets,
+                &self.in_offsets,
+            )
+        })
+    }
+
+    /// The length of the longest path from each node to a sink (0 for sinks).
+    pub fn depth_to_sink(&self) -> &[u32] {
+        &self.depth_to_sink
     }
 
     /// Edges as (sources, targets), sorted by source then target.

@@ -20,25 +20,16 @@ pub fn asap(dag: &Dag) -> Vec<u32> {
 }
 
 /// Length of the longest path from each node to a sink (0 for sinks).
+/// The graph found it while checking acyclicity.
 pub fn longest_path_to_sink(dag: &Dag) -> Vec<u32> {
-    let mut depth = vec![0u32; dag.num_nodes()];
-    for &v in dag.topological_order().iter().rev() {
-        let d = dag
-            .successors(v)
-            .iter()
-            .map(|&w| depth[w as usize] + 1)
-            .max()
-            .unwrap_or(0);
-        depth[v as usize] = d;
-    }
-    depth
+    dag.depth_to_sink().to_vec()
 }
 
 /// ALAP: every node as low as the minimum height allows; all sinks in the last layer.
 pub fn alap(dag: &Dag) -> Vec<u32> {
-    let depth = longest_path_to_sink(dag);
+    let depth = dag.depth_to_sink();
     let height = depth.iter().copied().max().unwrap_or(0);
-    depth.into_iter().map(|d| height - d).collect()
+    depth.iter().map(|&d| height - d).collect()
 }
 
 /// The 4Ward library's layering: ALAP, then every source moved to layer 0 so that all network
@@ -57,6 +48,20 @@ pub fn fourward(dag: &Dag) -> Vec<u32> {
 mod tests {
     use super::*;
     use crate::graph::DuplicatePolicy;
+
+    #[test]
+    fn depths_match_a_pass_in_reverse_topological_order() {
+        for seed in 0..5 {
+            let g = crate::graph::generators::random_dag(500, Some(0.02), None, seed).unwrap();
+            let mut depth = vec![0u32; g.num_nodes()];
+            for &v in g.topological_order().iter().rev() {
+                for &w in g.successors(v) {
+                    depth[v as usize] = depth[v as usize].max(depth[w as usize] + 1);
+                }
+            }
+            assert_eq!(longest_path_to_sink(&g), depth);
+        }
+    }
 
     #[test]
     fn three_variants_on_a_small_dag() {

@@ -150,12 +150,22 @@ impl Plan {
         let mut values = Vec::new();
         if let Some(value) = value.as_mut() {
             values.resize(dag.num_edges(), 0.0f32);
+            let (out_offsets, out_targets) = dag.out_csr();
             for (s, &u) in node_of.iter().enumerate() {
-                for &v in dag.successors(u) {
-                    let slot = &mut cursor[internal_of[v as usize] as usize];
-                    in_sources[*slot] = s as u32;
-                    values[*slot] = value(u, v);
-                    *slot += 1;
+                let row = &out_targets[out_offsets[u as usize]..out_offsets[u as usize + 1]];
+                for &v in row {
+                    // SAFETY: a Dag's ids lie below n, the length of `internal_of` and `cursor`,
+                    // and `internal_of` is a permutation of 0..n. Row j's cursor starts at
+                    // in_offsets[j] and moves once per in-edge of node_of[j], so every slot
+                    // lies below in_offsets[j + 1] <= m, the length of both outputs. (This is
+                    // the hot loop of building a network; the checks cost a fifth of it.)
+                    unsafe {
+                        let j = *internal_of.get_unchecked(v as usize) as usize;
+                        let slot = cursor.get_unchecked_mut(j);
+                        *in_sources.get_unchecked_mut(*slot) = s as u32;
+                        *values.get_unchecked_mut(*slot) = value(u, v);
+                        *slot += 1;
+                    }
                 }
             }
         } else {
