@@ -130,10 +130,24 @@ fn kmis<'py>(
     let k = hops(k)?;
     let strategy: Strategy = strategy.parse().into_py_result()?;
     let spec = rank_spec(rank, scores, heuristic, seed)?;
-    let edges = edge_list(py, src, dst, num_nodes)?;
-    let found = run_interruptible(py, |cancel| {
-        coarsen::kmis_clusters(&edges, k, spec, strategy, cancel)
-    })?;
+    // The core reads the borrowed id arrays directly: no converted copy of the edges.
+    let src = IdArray::borrow(src, "src")?;
+    let dst = IdArray::borrow(dst, "dst")?;
+    macro_rules! run {
+        ($s:expr, $d:expr) => {{
+            let (s, d) = ($s.as_slice()?, $d.as_slice()?);
+            run_interruptible(py, |cancel| {
+                coarsen::kmis_clusters_from_ids(s, d, num_nodes, k, spec, strategy, cancel)
+            })
+        }};
+    }
+    let found = match (&src, &dst) {
+        (IdArray::I64(s), IdArray::I64(d)) => run!(s, d),
+        (IdArray::I32(s), IdArray::I32(d)) => run!(s, d),
+        (IdArray::U32(s), IdArray::U32(d)) => run!(s, d),
+        (IdArray::U64(s), IdArray::U64(d)) => run!(s, d),
+        _ => Err(PyTypeError::new_err("src and dst must have the same dtype")),
+    }?;
     Ok((
         to_int64_array(py, found.selected),
         to_int64_array(py, found.cluster),

@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 use sparsedag::cancel::never;
 use sparsedag::coarsen::{
-    assign_clusters, contract, kmis, pool, EdgeList, Heuristic, PoolReduce, Rank, Reduce,
-    Strategy as KmisStrategy, UndirectedGraph,
+    assign_clusters, contract, kmis, kmis_clusters_from_ids, pool, EdgeList, Heuristic, PoolReduce,
+    Rank, RankSpec, Reduce, Strategy as KmisStrategy, UndirectedGraph,
 };
 
 /// A random multigraph with self-loops and repeated edges allowed (the builder must cope).
@@ -160,11 +160,62 @@ proptest! {
                 .unwrap();
             prop_assert_eq!(cluster[v], best);
         }
+        // the centres the sequential greedy records are the same clusters
+        let sequential = kmis(&g, &rank, k, KmisStrategy::Sequential, never()).unwrap();
+        let centres = sequential.centres.expect("the sequential greedy records centres");
+        for v in 0..n {
+            prop_assert_eq!(centres[v], expected[cluster[v] as usize]);
+        }
+        // the one-call pipeline from the id arrays, on every thread count
+        let spec = RankSpec::Explicit(rank.as_slice().to_vec());
+        for (threads, strategy) in [(1, KmisStrategy::Auto), (2, KmisStrategy::Sequential), (8, KmisStrategy::Auto)] {
+            let src64: Vec<i64> = src.iter().map(|&v| v as i64).collect();
+            let dst64: Vec<i64> = dst.iter().map(|&v| v as i64).collect();
+            let got = in_pool(threads, || {
+                kmis_clusters_from_ids(&src64, &dst64, Some(n as u64), k, spec.clone(), strategy, never()).unwrap()
+            });
+            prop_assert_eq!(&got.selected, &expected);
+            prop_assert_eq!(&got.cluster, &cluster);
+        }
         // coarse edges join centres at distance in [k + 1, 2k + 1]
         let coarse = contract(&edges, None, &cluster, expected.len(), Reduce::Sum, true).unwrap();
         for (&a, &b) in coarse.src.iter().zip(&coarse.dst) {
             let d = dist[expected[a as usize] as usize][expected[b as usize] as usize];
             prop_assert!(a < b && d > k && d <= 2 * k + 1, "distance {}", d);
+        }
+    }
+
+    #[test]
+    fn heuristic_rank_matches_float_reference((n, src, dst) in any_graph(), k in 0usize..6) {
+        let edges = EdgeList::new(&src, &dst, Some(n as u64)).unwrap();
+        let g = UndirectedGraph::from_edges(&edges);
+        // (A+I)^k 1 on the simple graph, then 1 / count as a float, higher first, ties by id
+        let mut adj = adjacency(n, &src, &dst);
+        for row in &mut adj {
+            row.sort_unstable();
+            row.dedup();
+        }
+        let mut walks = vec![1.0f64; n];
+        for _ in 0..k {
+            walks = (0..n).map(|v| walks[v] + adj[v].iter().map(|&u| walks[u as usize]).sum::<f64>()).collect();
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| (1.0 / walks[b]).total_cmp(&(1.0 / walks[a])).then(a.cmp(&b)));
+        let mut expected = vec![0u32; n];
+        for (r, &v) in order.iter().enumerate() {
+            expected[v] = r as u32;
+        }
+        let ones = vec![1.0; n];
+        for (h, scores) in [
+            (Heuristic::Greedy, None),
+            (Heuristic::WeightedGreedy, None),
+            (Heuristic::Greedy, Some(&ones[..])),
+            (Heuristic::WeightedGreedy, Some(&ones[..])),
+        ] {
+            let rank = Rank::heuristic(&g, h, scores, k).unwrap();
+            prop_assert_eq!(rank.as_slice(), &expected[..], "{:?} {:?}", h, scores.is_some());
+            let order_u32: Vec<u32> = order.iter().map(|&v| v as u32).collect();
+            prop_assert_eq!(rank.order(), &order_u32[..]);
         }
     }
 

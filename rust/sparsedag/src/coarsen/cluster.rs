@@ -41,6 +41,16 @@ pub fn assign_clusters(
         .collect())
 }
 
+/// Clusters from known centres (`centres[v]` is v's centre, a node of `selected`, which is
+/// ascending): the index of each node's centre in `selected`.
+pub fn clusters_from_centres(selected: &[u32], centres: &[u32]) -> Vec<u32> {
+    let mut index = vec![0u32; centres.len()];
+    for (i, &s) in selected.iter().enumerate() {
+        index[s as usize] = i as u32;
+    }
+    centres.iter().map(|&c| index[c as usize]).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -66,6 +66,9 @@ pub struct Kmis {
     pub rounds: usize,
     /// Nodes selected by the sequential finish.
     pub sequential_picks: usize,
+    /// When the sequential greedy found the whole set: the centre of every node, i.e. its
+    /// minimum-rank selected node within k hops (the first selected node to reach it).
+    pub centres: Option<Vec<u32>>,
 }
 
 pub fn kmis(
@@ -82,27 +85,39 @@ pub fn kmis(
             rank.len()
         ));
     }
-    let rank = rank.as_slice();
-    // Distance to the nearest selected node when at most k, else NONE: 0 means selected.
-    let mut dist = vec![NONE; n];
     if k == 0 {
         return Ok(Kmis {
             selected: (0..n as u32).collect(),
             rounds: 0,
             sequential_picks: 0,
+            centres: Some((0..n as u32).collect()),
         });
     }
     let k32 = u32::try_from(k).unwrap_or(u32::MAX - 1).min(u32::MAX - 1);
-    let mut uncovered = n;
-    let mut rounds = 0;
     let threads = rayon::current_num_threads().max(1) as f64;
-    let mut progress = 0.5f64;
     let wants_round = |rounds: usize, progress: f64| match strategy {
         Strategy::Rounds => true,
         Strategy::Sequential => false,
         Strategy::Mixed(limit) => rounds < limit,
         Strategy::Auto => progress * threads > 2.0 * k as f64,
     };
+    // The first round is assumed to cover half the nodes.
+    if n == 0 || !wants_round(0, 0.5) {
+        let (selected, centres) = sequential_greedy(g, rank.order(), k32, cancel)?;
+        return Ok(Kmis {
+            sequential_picks: selected.len(),
+            selected,
+            rounds: 0,
+            centres: Some(centres),
+        });
+    }
+    let order = rank;
+    let rank = rank.as_slice();
+    // Distance to the nearest selected node when at most k, else NONE: 0 means selected.
+    let mut dist = vec![NONE; n];
+    let mut uncovered = n;
+    let mut rounds = 0;
+    let mut progress = 0.5f64;
     // Allocated by the first round: the sequential path never needs them.
     let mut scratch = Vec::new();
     let mut keys = Vec::new();
@@ -139,14 +154,86 @@ pub fn kmis(
     drop(keys);
     let mut sequential_picks = 0;
     if uncovered > 0 {
-        sequential_picks = sequential_finish(g, rank, &mut dist, k32, cancel)?;
+        sequential_picks = sequential_finish(g, order.order(), &mut dist, k32, cancel)?;
     }
     let selected = (0..n as u32).filter(|&v| dist[v as usize] == 0).collect();
     Ok(Kmis {
         selected,
         rounds,
         sequential_picks,
+        centres: None,
     })
+}
+
+/// The whole greedy in rank order, from nothing covered: returns the selected nodes
+/// (ascending) and every node's centre. The centre is the first selected node to reach a node,
+/// which is its minimum-rank selected node within k hops: the pruned BFS of a selected node s
+/// reaches every node within k hops of s that no earlier selected node covers (a path from s
+/// is cut only at a node that an earlier selection covers within fewer hops, and then so are
+/// the path's remaining nodes).
+fn sequential_greedy(
+    g: &UndirectedGraph,
+    order: &[u32],
+    k: u32,
+    cancel: &Cancel,
+) -> Result<(Vec<u32>, Vec<u32>)> {
+    let n = order.len();
+    let mut centre = vec![NONE; n];
+    if k == 1 {
+        // Covered means having a centre; no distances needed.
+        for (i, &s) in order.iter().enumerate() {
+            if i % 4096 == 0 {
+                cancel.check()?;
+            }
+            if centre[s as usize] != NONE {
+                continue;
+            }
+            centre[s as usize] = s;
+            for &w in g.neighbors(s) {
+                let c = &mut centre[w as usize];
+                if *c == NONE {
+                    *c = s;
+                }
+            }
+        }
+    } else {
+        let mut dist = vec![NONE; n];
+        let mut frontier = Vec::new();
+        let mut next = Vec::new();
+        for (i, &s) in order.iter().enumerate() {
+            if i % 4096 == 0 {
+                cancel.check()?;
+            }
+            if dist[s as usize] != NONE {
+                continue;
+            }
+            dist[s as usize] = 0;
+            centre[s as usize] = s;
+            frontier.clear();
+            frontier.push(s);
+            for level in 1..=k {
+                next.clear();
+                for &u in &frontier {
+                    for &w in g.neighbors(u) {
+                        let d = &mut dist[w as usize];
+                        if *d > level {
+                            if *d == NONE {
+                                centre[w as usize] = s;
+                            }
+                            *d = level;
+                            next.push(w);
+                        }
+                    }
+                }
+                if next.is_empty() {
+                    break;
+                }
+                std::mem::swap(&mut frontier, &mut next);
+            }
+        }
+    }
+    let selected = (0..n as u32).filter(|&v| centre[v as usize] == v).collect();
+    Ok((selected, centre))
 }
 
 /// k passes of `keys[v] = min(keys[v], keys of v's neighbours)`, stopping early at a fixpoint.
@@ -236,16 +323,11 @@ fn distance_passes(
 /// The greedy in rank order over the uncovered nodes; returns how many it selected.
 fn sequential_finish(
     g: &UndirectedGraph,
-    rank: &[u32],
+    order: &[u32],
     dist: &mut [u32],
     k: u32,
     cancel: &Cancel,
 ) -> Result<usize> {
-    // Rank order by inverting the permutation: O(n), no sort.
-    let mut order = vec![0u32; rank.len()];
-    for (v, &r) in rank.iter().enumerate() {
-        order[r as usize] = v as u32;
-    }
     let mut picks = 0;
     let mut frontier = Vec::new();
     let mut next = Vec::new();

@@ -10,7 +10,7 @@ pub mod pool;
 pub mod rank;
 pub mod undirected;
 
-pub use cluster::assign_clusters;
+pub use cluster::{assign_clusters, clusters_from_centres};
 pub use contract::{contract, CoarseEdges, Reduce};
 pub use kmis::{kmis, Kmis, Strategy};
 pub use pool::{pool, Feature, PoolReduce};
@@ -19,6 +19,7 @@ pub use undirected::{EdgeList, UndirectedGraph};
 
 use crate::cancel::Cancel;
 use crate::error::Result;
+use crate::graph::NodeId;
 
 /// Where the rank of a k-MIS comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,21 +66,44 @@ pub fn kmis_clusters(
     strategy: Strategy,
     cancel: &Cancel,
 ) -> Result<Clustering> {
+    kmis_clusters_from_ids(
+        edges.src(),
+        edges.dst(),
+        Some(edges.num_nodes() as u64),
+        k,
+        rank,
+        strategy,
+        cancel,
+    )
+}
+
+/// [`kmis_clusters`] straight from id arrays, checked as [`EdgeList::new`] checks them (same
+/// errors) but never copied: the graph is built from them directly.
+pub fn kmis_clusters_from_ids<I: NodeId>(
+    src: &[I],
+    dst: &[I],
+    num_nodes: Option<u64>,
+    k: usize,
+    rank: RankSpec,
+    strategy: Strategy,
+    cancel: &Cancel,
+) -> Result<Clustering> {
     // With k = 0 every node is its own cluster and edges play no part: skip the CSR but
-    // still check the rank arguments.
+    // still check the ids and the rank arguments.
     let g = if k == 0 {
-        UndirectedGraph::from_edges(&EdgeList::new::<u32>(
-            &[],
-            &[],
-            Some(edges.num_nodes() as u64),
-        )?)
+        let n = undirected::checked_node_count(src, dst, num_nodes)?;
+        undirected::check_ids(src, dst, n as u64)?;
+        UndirectedGraph::from_ids::<u32>(&[], &[], Some(n as u64))?
     } else {
-        UndirectedGraph::from_edges(edges)
+        UndirectedGraph::from_ids(src, dst, num_nodes)?
     };
     cancel.check()?;
     let rank = rank.build(&g, k)?;
     let found = kmis(&g, &rank, k, strategy, cancel)?;
-    let cluster = assign_clusters(&g, &rank, &found.selected, k, cancel)?;
+    let cluster = match &found.centres {
+        Some(centres) => clusters_from_centres(&found.selected, centres),
+        None => assign_clusters(&g, &rank, &found.selected, k, cancel)?,
+    };
     Ok(Clustering {
         selected: found.selected,
         cluster,

@@ -2,6 +2,8 @@
 //! A rank is always a permutation, so there are no ties left for the rounds to break; ties in
 //! scores are broken here, by node id, which keeps every result deterministic.
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use super::kmis::MIN_LEN;
@@ -9,8 +11,22 @@ use super::undirected::UndirectedGraph;
 use crate::error::{invalid, Result};
 use crate::rng::Rng;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rank(Vec<u32>);
+/// Holds the rank, its inverse (the order: `order[r]` is the node of rank r), or both; the
+/// missing one is derived on first use. Sorting produces the order and the sequential greedy
+/// consumes the order, so a rank that is only walked in order is never inverted.
+#[derive(Debug, Clone)]
+pub struct Rank {
+    rank: OnceLock<Vec<u32>>,
+    order: OnceLock<Vec<u32>>,
+}
+
+impl PartialEq for Rank {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Rank {}
 
 /// Score heuristics of Bacciu et al.: divide the scores by the k-hop ball size `(A+I)^k 1`
 /// (`Greedy`) or by the k-hop score mass `(A+I)^k s` (`WeightedGreedy`).
@@ -36,12 +52,26 @@ impl std::str::FromStr for Heuristic {
 impl Rank {
     /// Node id order: node 0 first.
     pub fn by_id(n: usize) -> Self {
-        Rank((0..n as u32).collect())
+        Rank::from_valid_rank((0..n as u32).collect())
+    }
+
+    fn from_valid_rank(rank: Vec<u32>) -> Self {
+        Rank {
+            rank: OnceLock::from(rank),
+            order: OnceLock::new(),
+        }
+    }
+
+    fn from_valid_order(order: Vec<u32>) -> Self {
+        Rank {
+            rank: OnceLock::new(),
+            order: OnceLock::from(order),
+        }
     }
 
     /// A uniformly random priority order, fixed by `seed`.
     pub fn random(n: usize, seed: u64) -> Self {
-        Rank(Rng::new(seed).permutation(n))
+        Rank::from_valid_rank(Rng::new(seed).permutation(n))
     }
 
     /// An explicit rank: `rank[v]` is v's priority position; must be a permutation of 0..n.
@@ -68,7 +98,11 @@ impl Rank {
             }
             *slot = v as u32;
         }
-        Ok(Rank(rank))
+        // The check built the inverse already.
+        Ok(Rank {
+            rank: OnceLock::from(rank),
+            order: OnceLock::from(seen_at),
+        })
     }
 
     /// Higher score first; equal scores by node id. Scores must be finite.
@@ -85,6 +119,12 @@ impl Rank {
         k: usize,
     ) -> Result<Self> {
         let n = g.num_nodes();
+        if scores.is_none() {
+            // Unit scores: both heuristics rank by the walk count alone, an integer.
+            if let Some(order) = walk_count_order(g, k) {
+                return Ok(Rank::from_valid_order(order));
+            }
+        }
         let ones;
         let scores = match scores {
             Some(s) => {
@@ -114,26 +154,38 @@ impl Rank {
         Ok(rank_descending(&keys))
     }
 
+    /// `rank[v]` is v's position in the priority order.
     pub fn as_slice(&self) -> &[u32] {
-        &self.0
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.rank
+            .get_or_init(|| invert(self.order.get().map_or(&[], |o| &o[..])))
     }
 
     /// `order[r]` is the node of rank r.
-    pub fn order(&self) -> Vec<u32> {
-        let mut order = vec![0u32; self.0.len()];
-        for (v, &r) in self.0.iter().enumerate() {
-            order[r as usize] = v as u32;
-        }
-        order
+    pub fn order(&self) -> &[u32] {
+        self.order
+            .get_or_init(|| invert(self.rank.get().map_or(&[], |r| &r[..])))
     }
+
+    pub fn len(&self) -> usize {
+        match (self.rank.get(), self.order.get()) {
+            (Some(r), _) => r.len(),
+            (_, Some(o)) => o.len(),
+            (None, None) => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The inverse of a permutation.
+fn invert(permutation: &[u32]) -> Vec<u32> {
+    let mut inverse = vec![0u32; permutation.len()];
+    for (i, &p) in permutation.iter().enumerate() {
+        inverse[p as usize] = i as u32;
+    }
+    inverse
 }
 
 fn check_scores(scores: &[f64], n: usize) -> Result<()> {
@@ -167,7 +219,7 @@ fn rank_descending(keys: &[f64]) -> Rank {
     for (r, &(_, v)) in pairs.iter().enumerate() {
         rank[v as usize] = r as u32;
     }
-    Rank(rank)
+    Rank::from_valid_rank(rank)
 }
 
 /// Maps a finite f64 to a u64 whose ascending order is the float's descending order.
@@ -180,6 +232,105 @@ fn descending_bits(key: f64) -> u64 {
         bits | (1 << 63)
     };
     !ascending
+}
+
+/// Walk counts at or beyond this are left to the float path: below it they, their f64 sums
+/// and their f64 reciprocals are all exact or strictly ordered, so ranking by the integer
+/// count (ascending, ties by id) gives the same rank as ranking `1 / count` as a float.
+const EXACT_COUNTS: u64 = 1 << 52;
+
+/// The node order by increasing `(A+I)^k 1` (ties by id), or `None` if some count reaches
+/// [`EXACT_COUNTS`]. The first step is the degree plus one, read off the CSR offsets, so k = 1
+/// needs no pass over the edges; the sort is a stable counting sort (a radix sort for wide
+/// counts) instead of a comparison sort of float keys.
+fn walk_count_order(g: &UndirectedGraph, k: usize) -> Option<Vec<u32>> {
+    let n = g.num_nodes();
+    let offsets = g.offsets();
+    if k == 0 {
+        return Some((0..n as u32).collect());
+    }
+    if k == 1 {
+        let max = (0..n)
+            .map(|v| offsets[v + 1] - offsets[v])
+            .max()
+            .unwrap_or(0) as u64
+            + 1;
+        if max >= EXACT_COUNTS {
+            return None;
+        }
+        return Some(order_ascending(n, max, |v| {
+            (offsets[v + 1] - offsets[v]) as u64 + 1
+        }));
+    }
+    let mut x: Vec<u64> = (0..n)
+        .map(|v| (offsets[v + 1] - offsets[v]) as u64 + 1)
+        .collect();
+    let mut next = vec![0u64; n];
+    let mut max = 0;
+    for _ in 1..k {
+        max = next
+            .par_iter_mut()
+            .enumerate()
+            .with_min_len(MIN_LEN)
+            .map(|(v, out)| {
+                let mut total = x[v];
+                for &u in g.neighbors(v as u32) {
+                    total = total.saturating_add(x[u as usize]);
+                }
+                *out = total;
+                total
+            })
+            .max()
+            .unwrap_or(0);
+        std::mem::swap(&mut x, &mut next);
+        if max >= EXACT_COUNTS {
+            return None;
+        }
+    }
+    drop(next);
+    Some(order_ascending(n, max, |v| x[v]))
+}
+
+/// Nodes `0..n` sorted by `key` ascending, ties by id (every key at most `max`): one stable
+/// counting sort when the keys are narrow, else an LSD radix sort of 11-bit digits.
+fn order_ascending(n: usize, max: u64, key: impl Fn(usize) -> u64) -> Vec<u32> {
+    const DIGIT_BITS: u32 = 11;
+    let mut order = vec![0u32; n];
+    if max < 1 << DIGIT_BITS {
+        let mut next = vec![0usize; max as usize + 2];
+        for v in 0..n {
+            next[key(v) as usize + 1] += 1;
+        }
+        for b in 1..next.len() {
+            next[b] += next[b - 1];
+        }
+        for v in 0..n {
+            let slot = &mut next[key(v) as usize];
+            order[*slot] = v as u32;
+            *slot += 1;
+        }
+        return order;
+    }
+    let passes = (64 - max.leading_zeros()).div_ceil(DIGIT_BITS);
+    let mut from: Vec<u32> = (0..n as u32).collect();
+    for pass in 0..passes {
+        let shift = pass * DIGIT_BITS;
+        let digit = |v: u32| ((key(v as usize) >> shift) & ((1 << DIGIT_BITS) - 1)) as usize;
+        let mut next = vec![0usize; (1 << DIGIT_BITS) + 1];
+        for &v in &from {
+            next[digit(v) + 1] += 1;
+        }
+        for b in 1..next.len() {
+            next[b] += next[b - 1];
+        }
+        for &v in &from {
+            let slot = &mut next[digit(v)];
+            order[*slot] = v;
+            *slot += 1;
+        }
+        std::mem::swap(&mut from, &mut order);
+    }
+    from
 }
 
 /// `(A+I)^k x` by k pull passes. After each pass the vector is rescaled by a power of two so
@@ -217,7 +368,7 @@ mod tests {
     fn scores_higher_first_ties_by_id() {
         let r = Rank::from_scores(&[1.0, 3.0, 3.0, -0.0, 0.0], 5).unwrap();
         assert_eq!(r.as_slice(), &[2, 0, 1, 3, 4]);
-        assert_eq!(r.order(), vec![1, 2, 0, 3, 4]);
+        assert_eq!(r.order(), &[1, 2, 0, 3, 4]);
         assert!(Rank::from_scores(&[1.0, f64::NAN], 2).is_err());
         assert!(Rank::from_scores(&[1.0], 2).is_err());
     }
@@ -248,6 +399,43 @@ mod tests {
             1
         )
         .is_err());
+    }
+
+    #[test]
+    fn order_ascending_is_a_stable_sort() {
+        let mut rng = crate::rng::Rng::new(9);
+        for (n, bound) in [
+            (0usize, 1u64),
+            (50, 3),
+            (3000, 2047),
+            (3000, 5000),
+            (4000, 1 << 40),
+        ] {
+            let keys: Vec<u64> = (0..n).map(|_| rng.below(bound)).collect();
+            let max = keys.iter().copied().max().unwrap_or(0);
+            let mut expected: Vec<u32> = (0..n as u32).collect();
+            expected.sort_by_key(|&v| (keys[v as usize], v));
+            assert_eq!(order_ascending(n, max, |v| keys[v]), expected);
+        }
+    }
+
+    #[test]
+    fn huge_walk_counts_take_the_float_path() {
+        // a clique of 60: (A+I)^k 1 = 60^k, beyond 2^52 from k = 9 on
+        let n = 60u32;
+        let src: Vec<u32> = (0..n).flat_map(|a| (a + 1..n).map(move |_| a)).collect();
+        let dst: Vec<u32> = (0..n).flat_map(|a| a + 1..n).collect();
+        // plus a pendant path so the counts differ
+        let (mut src, mut dst) = (src, dst);
+        src.extend([0, 60, 61]);
+        dst.extend([60, 61, 62]);
+        let g = UndirectedGraph::from_edges(&EdgeList::new(&src, &dst, None).unwrap());
+        for k in [1, 2, 8, 9, 12] {
+            let fast = Rank::heuristic(&g, Heuristic::Greedy, None, k).unwrap();
+            let float = Rank::heuristic(&g, Heuristic::Greedy, Some(&[1.0; 63]), k).unwrap();
+            assert_eq!(fast, float, "k = {k}");
+            assert_eq!(walk_count_order(&g, k).is_some(), k < 9, "k = {k}");
+        }
     }
 
     #[test]

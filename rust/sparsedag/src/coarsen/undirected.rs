@@ -26,31 +26,7 @@ impl EdgeList {
     /// Validates ids (in range, same lengths). `num_nodes` defaults to the largest id + 1.
     /// The reported error is always the one at the smallest edge position.
     pub fn new<I: NodeId>(src: &[I], dst: &[I], num_nodes: Option<u64>) -> Result<Self> {
-        if src.len() != dst.len() {
-            return invalid(format!(
-                "src has {} entries but dst has {}; they must have the same length",
-                src.len(),
-                dst.len()
-            ));
-        }
-        if src.len() as u64 > u32::MAX as u64 {
-            return Err(Error::TooLarge {
-                what: "the number of edges",
-                value: src.len() as u64,
-                limit: u32::MAX as u64,
-            });
-        }
-        let n = match num_nodes {
-            Some(n) => n,
-            None => implied_node_count(src, dst)?,
-        };
-        if n > MAX_NODES {
-            return Err(Error::TooLarge {
-                what: "the number of nodes",
-                value: n,
-                limit: MAX_NODES,
-            });
-        }
+        let n = checked_node_count(src, dst, num_nodes)? as u64;
         let convert = |ids: &[I]| -> Result<Vec<u32>> {
             let mut out = vec![0u32; ids.len()];
             let chunk_results: Vec<Result<()>> = out
@@ -146,32 +122,63 @@ fn implied_node_count<I: NodeId>(src: &[I], dst: &[I]) -> Result<u64> {
             }
         }
     }
-    Ok((max + 1) as u64)
+    Ok(max.saturating_add(1) as u64)
 }
 
 /// The simple undirected graph under an edge list, as a symmetric CSR. Rows hold each
 /// neighbour once, in edge order for short rows and sorted for long ones; the layout depends
-/// only on the edge list, never on the thread count.
+/// only on the edge list, never on the thread count or on which builder made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UndirectedGraph {
     offsets: Vec<usize>,
     neighbors: Vec<u32>,
 }
 
+/// Below this many edges, or on one thread, the CSR is built by a direct two-pass counting
+/// sort: its scattered writes stay in cache, and it needs no staging copy of the edges.
+/// Beyond it the bucketed grouping (`group_pairs`) spreads the work over the threads and
+/// keeps the writes streaming.
+const DIRECT_BUILD_EDGES: usize = 1 << 22;
+
 impl UndirectedGraph {
     pub fn from_edges(edges: &EdgeList) -> Self {
+        Self::from_checked(edges, use_direct_build(edges.num_edges()))
+    }
+
+    fn from_checked(edges: &EdgeList, direct: bool) -> Self {
         let n = edges.num_nodes;
         let (src, dst) = (&edges.src[..], &edges.dst[..]);
-        let (offsets, mut neighbors) = group_pairs(n, src.len(), |range: Range<usize>| {
-            src[range.clone()]
-                .iter()
-                .zip(&dst[range])
-                .filter(|(s, d)| s != d)
-                .flat_map(|(&s, &d)| [(s, d), (d, s)])
-        });
-        let lengths = dedup_rows(&offsets, &mut neighbors);
-        let (offsets, neighbors) = compact(&offsets, neighbors, &lengths);
-        UndirectedGraph { offsets, neighbors }
+        let (offsets, neighbors) = if direct {
+            direct_rows(n, src, dst)
+        } else {
+            grouped_rows(n, src, dst)
+        };
+        finish(offsets, neighbors)
+    }
+
+    /// Validates the id arrays (as [`EdgeList::new`] does, with the same errors) and builds
+    /// the graph straight from them, without a converted copy of the edges.
+    pub fn from_ids<I: NodeId>(src: &[I], dst: &[I], num_nodes: Option<u64>) -> Result<Self> {
+        let n = checked_node_count(src, dst, num_nodes)?;
+        let (offsets, neighbors) = if use_direct_build(src.len()) {
+            // Validation rides along with the degree count: the first bad edge stops it.
+            let mut degrees = vec![0usize; n + 1];
+            for (i, (&s, &d)) in src.iter().zip(dst).enumerate() {
+                let (s, d) = (s.to_i64() as u64, d.to_i64() as u64);
+                if s >= n as u64 || d >= n as u64 {
+                    return Err(bad_edge(src, dst, i, n as u64));
+                }
+                if s != d {
+                    degrees[s as usize] += 1;
+                    degrees[d as usize] += 1;
+                }
+            }
+            fill_rows(degrees, src, dst)
+        } else {
+            check_ids(src, dst, n as u64)?;
+            grouped_rows(n, src, dst)
+        };
+        Ok(finish(offsets, neighbors))
     }
 
     pub fn num_nodes(&self) -> usize {
@@ -193,6 +200,142 @@ impl UndirectedGraph {
         let v = v as usize;
         self.offsets[v + 1] - self.offsets[v]
     }
+
+    /// CSR offsets: row v is `offsets[v]..offsets[v + 1]`.
+    pub(crate) fn offsets(&self) -> &[usize] {
+        &self.offsets
+    }
+}
+
+fn use_direct_build(edges: usize) -> bool {
+    edges < DIRECT_BUILD_EDGES || rayon::current_num_threads() <= 1
+}
+
+/// The edge-list checks shared by every builder: equal lengths and sizes within the limits.
+pub(crate) fn checked_node_count<I: NodeId>(
+    src: &[I],
+    dst: &[I],
+    num_nodes: Option<u64>,
+) -> Result<usize> {
+    if src.len() != dst.len() {
+        return invalid(format!(
+            "src has {} entries but dst has {}; they must have the same length",
+            src.len(),
+            dst.len()
+        ));
+    }
+    if src.len() as u64 > u32::MAX as u64 {
+        return Err(Error::TooLarge {
+            what: "the number of edges",
+            value: src.len() as u64,
+            limit: u32::MAX as u64,
+        });
+    }
+    let n = match num_nodes {
+        Some(n) => n,
+        None => implied_node_count(src, dst)?,
+    };
+    if n > MAX_NODES {
+        return Err(Error::TooLarge {
+            what: "the number of nodes",
+            value: n,
+            limit: MAX_NODES,
+        });
+    }
+    Ok(n as usize)
+}
+
+/// The error for edge `i`, known to hold an id outside `0..n` (src before dst).
+fn bad_edge<I: NodeId>(src: &[I], dst: &[I], i: usize, n: u64) -> Error {
+    let s = src[i].to_i64();
+    let value = if s < 0 || s as u64 >= n {
+        s
+    } else {
+        dst[i].to_i64()
+    };
+    Error::NodeOutOfRange {
+        position: i,
+        value,
+        num_nodes: n,
+    }
+}
+
+/// Checks every id against `0..n` in parallel chunks; reports the earliest bad edge.
+pub(crate) fn check_ids<I: NodeId>(src: &[I], dst: &[I], n: u64) -> Result<()> {
+    let first_bad = src
+        .par_chunks(CHUNK)
+        .zip(dst.par_chunks(CHUNK))
+        .enumerate()
+        .filter_map(|(chunk, (s, d))| {
+            s.iter()
+                .zip(d)
+                .position(|(&s, &d)| s.to_i64() as u64 >= n || d.to_i64() as u64 >= n)
+                .map(|i| chunk * CHUNK + i)
+        })
+        .min();
+    match first_bad {
+        Some(i) => Err(bad_edge(src, dst, i, n)),
+        None => Ok(()),
+    }
+}
+
+/// Degrees then rows, both straight from the (checked) edges.
+fn direct_rows<I: NodeId>(n: usize, src: &[I], dst: &[I]) -> (Vec<usize>, Vec<u32>) {
+    let mut degrees = vec![0usize; n + 1];
+    for (&s, &d) in src.iter().zip(dst) {
+        let (s, d) = (s.to_i64() as usize, d.to_i64() as usize);
+        if s != d {
+            degrees[s] += 1;
+            degrees[d] += 1;
+        }
+    }
+    fill_rows(degrees, src, dst)
+}
+
+/// The counting sort's second half: `degrees[v]` (v < n, with a spare last slot) become the
+/// CSR offsets. The cursors start at the row ends and move down while the edges are read
+/// backwards, so every row ends up in edge order and no separate cursor array is needed.
+fn fill_rows<I: NodeId>(mut offsets: Vec<usize>, src: &[I], dst: &[I]) -> (Vec<usize>, Vec<u32>) {
+    let n = offsets.len() - 1;
+    let mut total = 0;
+    for slot in &mut offsets[..n] {
+        total += *slot;
+        *slot = total;
+    }
+    offsets[n] = total;
+    let mut neighbors = vec![0u32; total];
+    for (&s, &d) in src.iter().zip(dst).rev() {
+        let (s, d) = (s.to_i64() as usize, d.to_i64() as usize);
+        if s != d {
+            offsets[s] -= 1;
+            neighbors[offsets[s]] = d as u32;
+            offsets[d] -= 1;
+            neighbors[offsets[d]] = s as u32;
+        }
+    }
+    (offsets, neighbors)
+}
+
+/// The same rows as [`direct_rows`], grouped in cache-sized buckets by the threads.
+fn grouped_rows<I: NodeId>(n: usize, src: &[I], dst: &[I]) -> (Vec<usize>, Vec<u32>) {
+    group_pairs(n, src.len(), |range: Range<usize>| {
+        src[range.clone()]
+            .iter()
+            .zip(&dst[range])
+            .map(|(&s, &d)| (s.to_i64() as u32, d.to_i64() as u32))
+            .filter(|(s, d)| s != d)
+            .flat_map(|(s, d)| [(s, d), (d, s)])
+    })
+}
+
+/// Deduplicates the rows in place and drops the gaps, if any.
+fn finish(offsets: Vec<usize>, mut neighbors: Vec<u32>) -> UndirectedGraph {
+    let shrunk = dedup_rows(&offsets, &mut neighbors);
+    if shrunk.is_empty() {
+        return UndirectedGraph { offsets, neighbors };
+    }
+    let (offsets, neighbors) = compact(offsets, neighbors, &shrunk);
+    UndirectedGraph { offsets, neighbors }
 }
 
 /// Splits `data` (laid out by `offsets`) into contiguous node ranges of about equal size and
@@ -234,27 +377,38 @@ where
         .collect()
 }
 
-/// Moves each row's distinct values to the row's start and returns the new lengths. Short
-/// rows (most of them) are scanned pairwise, which costs less than sorting them; long rows
-/// are sorted first. Either way the result depends only on the row, not on the threads.
-fn dedup_rows(offsets: &[usize], neighbors: &mut [u32]) -> Vec<usize> {
-    const SHORT_ROW: usize = 24;
+/// Rows up to this long keep their edge order and are checked with a small hash set; longer
+/// rows are sorted, which makes their duplicates adjacent.
+const SHORT_ROW: usize = 24;
+
+/// Slots of the short-row hash set: a power of two well above `SHORT_ROW`.
+const SET_SLOTS: usize = 64;
+
+/// Moves each row's distinct values to the row's start (first occurrences, in order, for
+/// short rows; sorted for long rows) and returns `(row, new length)` for the rows that
+/// shrank. The short-row set tags its slots with the row, so it is never cleared, and it is
+/// a few hundred bytes whatever the graph size. Results depend only on the rows.
+fn dedup_rows(offsets: &[usize], neighbors: &mut [u32]) -> Vec<(usize, usize)> {
     let pieces = map_row_ranges(offsets, neighbors, |lo, hi, slice| {
         let base = offsets[lo];
-        (lo..hi)
-            .map(|v| {
-                let row = &mut slice[offsets[v] - base..offsets[v + 1] - base];
-                if row.len() <= SHORT_ROW {
-                    let mut len = 0;
-                    for i in 0..row.len() {
-                        let u = row[i];
-                        if !row[..len].contains(&u) {
-                            row[len] = u;
-                            len += 1;
-                        }
-                    }
-                    return len;
+        let mut set = [u64::MAX; SET_SLOTS];
+        let mut shrunk = Vec::new();
+        for v in lo..hi {
+            let row = &mut slice[offsets[v] - base..offsets[v + 1] - base];
+            let len = if row.len() <= SHORT_ROW {
+                if !has_repeat(row, v as u64, &mut set) {
+                    continue;
                 }
+                let mut len = 0;
+                for i in 0..row.len() {
+                    let u = row[i];
+                    if !row[..len].contains(&u) {
+                        row[len] = u;
+                        len += 1;
+                    }
+                }
+                len
+            } else {
                 row.sort_unstable();
                 let mut len = 0;
                 for i in 0..row.len() {
@@ -264,36 +418,69 @@ fn dedup_rows(offsets: &[usize], neighbors: &mut [u32]) -> Vec<usize> {
                     }
                 }
                 len
-            })
-            .collect::<Vec<usize>>()
+            };
+            if len < row.len() {
+                shrunk.push((v, len));
+            }
+        }
+        shrunk
     });
     pieces.concat()
 }
 
-/// Drops the tails left by deduplication; a no-op (apart from a scan) when nothing repeated.
+/// Whether a short row repeats a value, by inserting it into `set`, whose slots hold
+/// `(tag << 32) | value`; slots with another tag count as empty.
+#[inline]
+fn has_repeat(row: &[u32], tag: u64, set: &mut [u64; SET_SLOTS]) -> bool {
+    let tag = tag << 32;
+    for &u in row {
+        let entry = tag | u as u64;
+        // Fibonacci hashing: the top bits of the product spread consecutive ids.
+        let mut slot = ((u as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize;
+        loop {
+            let held = set[slot];
+            if held == entry {
+                return true;
+            }
+            if held & !0xFFFF_FFFF != tag {
+                set[slot] = entry;
+                break;
+            }
+            slot = (slot + 1) % SET_SLOTS;
+        }
+    }
+    false
+}
+
+/// Drops the tails left by deduplication: rows before the first shrunk row stay in place.
 fn compact(
-    offsets: &[usize],
+    mut offsets: Vec<usize>,
     mut neighbors: Vec<u32>,
-    lengths: &[usize],
+    shrunk: &[(usize, usize)],
 ) -> (Vec<usize>, Vec<u32>) {
-    let n = lengths.len();
-    let mut new_offsets = Vec::with_capacity(n + 1);
-    new_offsets.push(0usize);
-    for &len in lengths {
-        new_offsets.push(new_offsets.last().copied().unwrap_or(0) + len);
+    let n = offsets.len() - 1;
+    let first = shrunk[0].0;
+    let mut next_shrunk = shrunk.iter().peekable();
+    let mut write = offsets[first];
+    let mut start = offsets[first];
+    for v in first..n {
+        let end = offsets[v + 1];
+        let len = match next_shrunk.peek() {
+            Some(&&(row, len)) if row == v => {
+                next_shrunk.next();
+                len
+            }
+            _ => end - start,
+        };
+        neighbors.copy_within(start..start + len, write);
+        offsets[v] = write;
+        write += len;
+        start = end;
     }
-    if new_offsets[n] == offsets[n] {
-        return (new_offsets, neighbors);
-    }
-    let mut write = 0;
-    for v in 0..n {
-        let start = offsets[v];
-        neighbors.copy_within(start..start + lengths[v], write);
-        write += lengths[v];
-    }
+    offsets[n] = write;
     neighbors.truncate(write);
     neighbors.shrink_to_fit();
-    (new_offsets, neighbors)
+    (offsets, neighbors)
 }
 
 #[cfg(test)]
@@ -319,6 +506,93 @@ mod tests {
         let g = UndirectedGraph::from_edges(&e);
         assert_eq!(g.neighbors(0), &(1..51).collect::<Vec<u32>>()[..]);
         assert_eq!(g.num_edges(), 50);
+    }
+
+    /// A multigraph with hubs (long rows), repeats in both directions and self-loops.
+    fn messy_edges(n: u32, m: usize, seed: u64) -> (Vec<i64>, Vec<i64>) {
+        let mut rng = crate::rng::Rng::new(seed);
+        let mut src = Vec::new();
+        let mut dst = Vec::new();
+        for i in 0..m {
+            let a = rng.below(if i % 5 == 0 { 3.min(n) } else { n } as u64);
+            let b = rng.below(n as u64);
+            src.push(a as i64);
+            dst.push(b as i64);
+            if i % 7 == 0 {
+                src.push(b as i64);
+                dst.push(a as i64);
+            }
+        }
+        (src, dst)
+    }
+
+    #[test]
+    fn every_builder_gives_the_same_csr() {
+        for (n, m, seed) in [
+            (1u32, 3usize, 1u64),
+            (40, 200, 2),
+            (500, 3000, 3),
+            (3000, 9000, 4),
+        ] {
+            let (src, dst) = messy_edges(n, m, seed);
+            let edges = EdgeList::new(&src, &dst, Some(n as u64)).unwrap();
+            let direct = UndirectedGraph::from_checked(&edges, true);
+            assert_eq!(UndirectedGraph::from_checked(&edges, false), direct);
+            assert_eq!(
+                UndirectedGraph::from_ids(&src, &dst, Some(n as u64)).unwrap(),
+                direct
+            );
+            assert_eq!(
+                UndirectedGraph::from_ids(&src, &dst, None)
+                    .unwrap()
+                    .num_edges(),
+                direct.num_edges()
+            );
+            let src32: Vec<u32> = src.iter().map(|&v| v as u32).collect();
+            let dst32: Vec<u32> = dst.iter().map(|&v| v as u32).collect();
+            assert_eq!(
+                UndirectedGraph::from_ids(&src32, &dst32, Some(n as u64)).unwrap(),
+                direct
+            );
+            // the simple graph: each neighbour once, in first-occurrence order for rows of
+            // at most SHORT_ROW entries before deduplication, sorted for longer ones
+            let mut rows = vec![Vec::new(); n as usize];
+            let mut listed = vec![0usize; n as usize];
+            for (&a, &b) in src.iter().zip(&dst) {
+                if a != b {
+                    for (x, y) in [(a, b), (b, a)] {
+                        listed[x as usize] += 1;
+                        if !rows[x as usize].contains(&(y as u32)) {
+                            rows[x as usize].push(y as u32);
+                        }
+                    }
+                }
+            }
+            for (v, row) in rows.iter_mut().enumerate() {
+                if listed[v] > SHORT_ROW {
+                    row.sort_unstable();
+                }
+                assert_eq!(direct.neighbors(v as u32), &row[..], "row {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn from_ids_reports_what_edge_list_reports() {
+        let cases: [(&[i64], &[i64], Option<u64>); 5] = [
+            (&[0, 1, 9], &[1, -3, 2], Some(4)),
+            (&[0, 5, 1], &[7, 1, 2], Some(4)),
+            (&[0, 1], &[1, 2, 3], None),
+            (&[0, -1], &[1, 2], None),
+            (&[0, 1], &[1, 2], Some(MAX_NODES + 1)),
+        ];
+        for (src, dst, n) in cases {
+            let expected = EdgeList::new(src, dst, n).unwrap_err();
+            assert_eq!(
+                UndirectedGraph::from_ids(src, dst, n).unwrap_err(),
+                expected
+            );
+        }
     }
 
     #[test]
