@@ -280,7 +280,7 @@ def _weights(weights: Any) -> np.ndarray:
     if w.ndim != 1:
         raise ValueError(f"weights must be one-dimensional, got shape {w.shape}")
     if not np.all(np.isfinite(w)):
-        raise ValueError("weights and X must be finite (no NaN or Inf)")
+        raise ValueError("weights must be finite (no NaN or Inf)")
     return w
 
 
@@ -289,7 +289,7 @@ def _samples(X: Any) -> np.ndarray:
     if x.ndim != 2:
         raise ValueError(f"X must be two-dimensional (batch, inputs), got shape {x.shape}")
     if not np.all(np.isfinite(x)):
-        raise ValueError("weights and X must be finite (no NaN or Inf)")
+        raise ValueError("X must be finite (no NaN or Inf)")
     return x
 
 
