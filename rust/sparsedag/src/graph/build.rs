@@ -148,22 +148,23 @@ fn from_edges_sequential<I: NodeId>(
     // Group by source in input order, noting whether every row comes out strictly ascending.
     let mut by_source = vec![0u32; m];
     let mut cursor = out_offsets[..nodes].to_vec();
-    let mut ascending = true;
     for (&s, &t) in src.iter().zip(dst) {
         let (s, t) = (s.to_i64() as usize, t.to_i64() as u32);
-        // SAFETY: the loop above checked every id against n, the length of `cursor` (and n + 1
-        // that of `out_offsets`); row s's cursor runs from out_offsets[s] up to below
-        // out_offsets[s + 1] <= m, the length of `by_source`, since the counts came from the
-        // same edges.
+        // SAFETY: the loop above checked every id against n, the length of `cursor`; row s's
+        // cursor runs from out_offsets[s] up to below out_offsets[s + 1] <= m, the length of
+        // `by_source`, since the counts came from the same edges.
         unsafe {
-            let start = *out_offsets.get_unchecked(s);
-            let slot = cursor.get_unchecked_mut(s);
-            ascending &= *slot == start || *by_source.get_unchecked(*slot - 1) < t;
-            *by_source.get_unchecked_mut(*slot) = t;
-            *slot += 1;
+            let cell = cursor.get_unchecked_mut(s);
+            let slot = *cell;
+            *cell = slot + 1;
+            *by_source.get_unchecked_mut(slot) = t;
         }
     }
     drop(cursor);
+    // A sequential pass: are all rows strictly ascending?
+    let ascending = out_offsets
+        .windows(2)
+        .all(|w| by_source[w[0]..w[1]].windows(2).all(|p| p[0] < p[1]));
     let (mut in_offsets, mut in_sources) =
         transpose_with_offsets(nodes, &out_offsets, &by_source, in_offsets);
     let (out_offsets, out_targets) = if ascending {

@@ -154,6 +154,7 @@ impl Plan {
             for (s, &u) in node_of.iter().enumerate() {
                 let row = &out_targets[out_offsets[u as usize]..out_offsets[u as usize + 1]];
                 for &v in row {
+                    let w = value(u, v);
                     // SAFETY: a Dag's ids lie below n, the length of `internal_of` and `cursor`,
                     // and `internal_of` is a permutation of 0..n. Row j's cursor starts at
                     // in_offsets[j] and moves once per in-edge of node_of[j], so every slot
@@ -161,10 +162,11 @@ impl Plan {
                     // the hot loop of building a network; the checks cost a fifth of it.)
                     unsafe {
                         let j = *internal_of.get_unchecked(v as usize) as usize;
-                        let slot = cursor.get_unchecked_mut(j);
-                        *in_sources.get_unchecked_mut(*slot) = s as u32;
-                        *values.get_unchecked_mut(*slot) = value(u, v);
-                        *slot += 1;
+                        let cell = cursor.get_unchecked_mut(j);
+                        let slot = *cell;
+                        *cell = slot + 1;
+                        *in_sources.get_unchecked_mut(slot) = s as u32;
+                        *values.get_unchecked_mut(slot) = w;
                     }
                 }
             }
