@@ -20,13 +20,19 @@
 use rayon::prelude::*;
 
 use super::rank::Rank;
-use super::undirected::UndirectedGraph;
+use super::undirected::{prefetch, UndirectedGraph};
 use crate::cancel::Cancel;
 use crate::error::{invalid, Result};
 
 /// Nodes per parallel task in the passes: big enough that a pass over a large graph is a few
 /// hundred tasks, not millions (the machine may be shared, and every task costs a steal).
 pub(crate) const MIN_LEN: usize = 1 << 12;
+
+/// How far ahead in rank order the sequential greedy prefetches (see `sequential_greedy`).
+const AHEAD: usize = 8;
+
+/// How far ahead in a BFS frontier the rows are prefetched.
+const FRONTIER_AHEAD: usize = 4;
 
 /// Marks "no value" in the min passes and "farther than k" in distances.
 const NONE: u32 = u32::MAX;
@@ -179,12 +185,26 @@ fn sequential_greedy(
 ) -> Result<(Vec<u32>, Vec<u32>)> {
     let n = order.len();
     let mut centre = vec![NONE; n];
+    // Prefetches run ahead in rank order: bounds and centre two strides ahead, then the row
+    // one stride ahead if the node is still uncovered (it will most likely be selected).
+    let ahead = |i: usize, centre: &[u32]| {
+        if let Some(&v) = order.get(i + 2 * AHEAD) {
+            g.prefetch_bounds(v);
+            prefetch(centre.as_ptr().wrapping_add(v as usize));
+        }
+        if let Some(&v) = order.get(i + AHEAD) {
+            if centre[v as usize] == NONE {
+                g.prefetch_row(v);
+            }
+        }
+    };
     if k == 1 {
         // Covered means having a centre; no distances needed.
         for (i, &s) in order.iter().enumerate() {
             if i % 4096 == 0 {
                 cancel.check()?;
             }
+            ahead(i, &centre);
             if centre[s as usize] != NONE {
                 continue;
             }
@@ -204,6 +224,7 @@ fn sequential_greedy(
             if i % 4096 == 0 {
                 cancel.check()?;
             }
+            ahead(i, &centre);
             if dist[s as usize] != NONE {
                 continue;
             }
@@ -213,7 +234,10 @@ fn sequential_greedy(
             frontier.push(s);
             for level in 1..=k {
                 next.clear();
-                for &u in &frontier {
+                for (j, &u) in frontier.iter().enumerate() {
+                    if let Some(&x) = frontier.get(j + FRONTIER_AHEAD) {
+                        g.prefetch_row(x);
+                    }
                     for &w in g.neighbors(u) {
                         let d = &mut dist[w as usize];
                         if *d > level {
@@ -221,6 +245,9 @@ fn sequential_greedy(
                                 centre[w as usize] = s;
                             }
                             *d = level;
+                            if level < k {
+                                g.prefetch_bounds(w);
+                            }
                             next.push(w);
                         }
                     }
