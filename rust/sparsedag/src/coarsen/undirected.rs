@@ -214,6 +214,54 @@ impl UndirectedGraph {
     }
 }
 
+/// Row access for the sequential greedy: the graph, or raw rows that may repeat neighbours
+/// (harmless there: covering a node twice changes nothing).
+pub(crate) trait Rows {
+    fn row(&self, v: u32) -> &[u32];
+    /// Asks for the cache line holding v's row bounds.
+    fn prefetch_bounds(&self, v: u32);
+    /// Asks for the first cache line of v's row (reads v's bounds: prefetch those first).
+    fn prefetch_row(&self, v: u32);
+}
+
+impl Rows for UndirectedGraph {
+    #[inline(always)]
+    fn row(&self, v: u32) -> &[u32] {
+        self.neighbors(v)
+    }
+    #[inline(always)]
+    fn prefetch_bounds(&self, v: u32) {
+        UndirectedGraph::prefetch_bounds(self, v)
+    }
+    #[inline(always)]
+    fn prefetch_row(&self, v: u32) {
+        UndirectedGraph::prefetch_row(self, v)
+    }
+}
+
+/// CSR rows with offsets of type `C`, straight from [`raw_rows`].
+pub(crate) struct RawRows<C> {
+    pub offsets: Vec<C>,
+    pub neighbors: Vec<u32>,
+}
+
+impl<C: Counter> Rows for RawRows<C> {
+    #[inline(always)]
+    fn row(&self, v: u32) -> &[u32] {
+        let v = v as usize;
+        &self.neighbors[self.offsets[v].to_usize()..self.offsets[v + 1].to_usize()]
+    }
+    #[inline(always)]
+    fn prefetch_bounds(&self, v: u32) {
+        prefetch(self.offsets.as_ptr().wrapping_add(v as usize));
+    }
+    #[inline(always)]
+    fn prefetch_row(&self, v: u32) {
+        let start = self.offsets[v as usize].to_usize();
+        prefetch(self.neighbors.as_ptr().wrapping_add(start));
+    }
+}
+
 /// A hint to bring the cache line holding `p` closer; never faults, whatever `p` is. The
 /// sequential passes jump through the graph in rank order, so nearly every row they read
 /// would otherwise be a cache miss that stalls the loop.
@@ -318,7 +366,7 @@ fn direct_rows<I: NodeId>(
 }
 
 /// A CSR counter: a row cursor or offset during the build.
-trait Counter: Copy {
+pub(crate) trait Counter: Copy + Send + Sync {
     const ZERO: Self;
     fn to_usize(self) -> usize;
     fn from_usize(value: usize) -> Self;
@@ -354,6 +402,18 @@ fn direct_rows_with<I: NodeId, C: Counter>(
     dst: &[I],
     check: bool,
 ) -> Result<(Vec<usize>, Vec<u32>)> {
+    let (cursor, neighbors) = raw_rows::<I, C>(n, src, dst, check)?;
+    Ok((cursor.into_iter().map(C::to_usize).collect(), neighbors))
+}
+
+/// The rows of the multigraph under the edges (self-loops dropped, repeats kept), each in
+/// edge order, with offsets of type `C`.
+pub(crate) fn raw_rows<I: NodeId, C: Counter>(
+    n: usize,
+    src: &[I],
+    dst: &[I],
+    check: bool,
+) -> Result<(Vec<C>, Vec<u32>)> {
     let mut cursor = vec![C::ZERO; n + 1];
     let bump = |c: &mut C| *c = C::from_usize(c.to_usize() + 1);
     if check {
@@ -396,8 +456,7 @@ fn direct_rows_with<I: NodeId, C: Counter>(
             neighbors[at] = s as u32;
         }
     }
-    let offsets = cursor.into_iter().map(C::to_usize).collect();
-    Ok((offsets, neighbors))
+    Ok((cursor, neighbors))
 }
 
 /// The same rows as [`direct_rows`], grouped in cache-sized buckets by the threads.
@@ -537,7 +596,7 @@ fn dedup_rows(offsets: &[usize], neighbors: &mut [u32]) -> Vec<(usize, usize)> {
 /// Whether row `v` repeats a value, marking every value seen as `marks[u] = v`. The whole
 /// row is marked even after a repeat, so no later row can mistake a stale mark for its own.
 #[inline]
-fn has_repeat_marked(row: &[u32], v: u32, marks: &mut [u32]) -> bool {
+pub(crate) fn has_repeat_marked(row: &[u32], v: u32, marks: &mut [u32]) -> bool {
     let mut repeats = false;
     for &u in row {
         let mark = &mut marks[u as usize];
