@@ -167,7 +167,13 @@ proptest! {
             prop_assert_eq!(centres[v], expected[cluster[v] as usize]);
         }
         // the one-call pipeline from the id arrays, on every thread count
-        let spec = RankSpec::Explicit(rank.as_slice().to_vec());
+        let spec = match kind % 4 {
+            // the same ranks as `rank_of`, built by the pipeline itself
+            0 => RankSpec::Id,
+            1 => RankSpec::Random(seed),
+            2 => RankSpec::Heuristic(Heuristic::Greedy, None),
+            _ => RankSpec::Explicit(rank.as_slice().to_vec()),
+        };
         for (threads, strategy) in [(1, KmisStrategy::Auto), (2, KmisStrategy::Sequential), (8, KmisStrategy::Auto)] {
             let src64: Vec<i64> = src.iter().map(|&v| v as i64).collect();
             let dst64: Vec<i64> = dst.iter().map(|&v| v as i64).collect();

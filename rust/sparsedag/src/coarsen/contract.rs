@@ -95,7 +95,7 @@ pub fn contract(
     drop(heads);
     let weight = |i: u32| weights.map_or(1.0, |w| w[i as usize]);
     // Row ranges in parallel, one reusable buffer per range instead of one per row.
-    let pieces = map_row_ranges(&offsets, &mut rows, |lo, hi, slice| {
+    let pieces = map_row_ranges(&offsets, &mut rows, 4, |lo, hi, slice| {
         let base = offsets[lo];
         let mut piece = CoarseEdges::default();
         let mut row: Vec<(u32, u32)> = Vec::new();

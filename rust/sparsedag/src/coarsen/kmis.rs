@@ -20,13 +20,19 @@
 use rayon::prelude::*;
 
 use super::rank::Rank;
-use super::undirected::UndirectedGraph;
+use super::undirected::{prefetch, Rows, UndirectedGraph};
 use crate::cancel::Cancel;
 use crate::error::{invalid, Result};
 
 /// Nodes per parallel task in the passes: big enough that a pass over a large graph is a few
 /// hundred tasks, not millions (the machine may be shared, and every task costs a steal).
 pub(crate) const MIN_LEN: usize = 1 << 12;
+
+/// How far ahead in rank order the sequential greedy prefetches (see `sequential_greedy`).
+const AHEAD: usize = 8;
+
+/// How far ahead in a BFS frontier the rows are prefetched.
+const FRONTIER_AHEAD: usize = 4;
 
 /// Marks "no value" in the min passes and "farther than k" in distances.
 const NONE: u32 = u32::MAX;
@@ -94,15 +100,8 @@ pub fn kmis(
         });
     }
     let k32 = u32::try_from(k).unwrap_or(u32::MAX - 1).min(u32::MAX - 1);
-    let threads = rayon::current_num_threads().max(1) as f64;
-    let wants_round = |rounds: usize, progress: f64| match strategy {
-        Strategy::Rounds => true,
-        Strategy::Sequential => false,
-        Strategy::Mixed(limit) => rounds < limit,
-        Strategy::Auto => progress * threads > 2.0 * k as f64,
-    };
-    // The first round is assumed to cover half the nodes.
-    if n == 0 || !wants_round(0, 0.5) {
+    let wants_round = |rounds: usize, progress: f64| wants_round(strategy, k, rounds, progress);
+    if n == 0 || sequential_from_start(strategy, k) {
         let (selected, centres) = sequential_greedy(g, rank.order(), k32, cancel)?;
         return Ok(Kmis {
             sequential_picks: selected.len(),
@@ -178,25 +177,14 @@ fn sequential_greedy(
     cancel: &Cancel,
 ) -> Result<(Vec<u32>, Vec<u32>)> {
     let n = order.len();
-    let mut centre = vec![NONE; n];
     if k == 1 {
-        // Covered means having a centre; no distances needed.
-        for (i, &s) in order.iter().enumerate() {
-            if i % 4096 == 0 {
-                cancel.check()?;
-            }
-            if centre[s as usize] != NONE {
-                continue;
-            }
-            centre[s as usize] = s;
-            for &w in g.neighbors(s) {
-                let c = &mut centre[w as usize];
-                if *c == NONE {
-                    *c = s;
-                }
-            }
-        }
-    } else {
+        let centre = one_hop_greedy(g, order, cancel)?;
+        let selected = (0..n as u32).filter(|&v| centre[v as usize] == v).collect();
+        return Ok((selected, centre));
+    }
+    let mut centre = vec![NONE; n];
+    let ahead = |i: usize, centre: &[u32]| prefetch_ahead(g, order, i, centre);
+    {
         let mut dist = vec![NONE; n];
         let mut frontier = Vec::new();
         let mut next = Vec::new();
@@ -204,6 +192,7 @@ fn sequential_greedy(
             if i % 4096 == 0 {
                 cancel.check()?;
             }
+            ahead(i, &centre);
             if dist[s as usize] != NONE {
                 continue;
             }
@@ -213,7 +202,10 @@ fn sequential_greedy(
             frontier.push(s);
             for level in 1..=k {
                 next.clear();
-                for &u in &frontier {
+                for (j, &u) in frontier.iter().enumerate() {
+                    if let Some(&x) = frontier.get(j + FRONTIER_AHEAD) {
+                        g.prefetch_row(x);
+                    }
                     for &w in g.neighbors(u) {
                         let d = &mut dist[w as usize];
                         if *d > level {
@@ -221,6 +213,9 @@ fn sequential_greedy(
                                 centre[w as usize] = s;
                             }
                             *d = level;
+                            if level < k {
+                                g.prefetch_bounds(w);
+                            }
                             next.push(w);
                         }
                     }
@@ -318,6 +313,67 @@ fn distance_passes(
         }
     }
     Ok(())
+}
+
+/// Whether another parallel round should run, after `rounds` of them, the last one covering
+/// the fraction `progress` of the nodes it started with.
+fn wants_round(strategy: Strategy, k: usize, rounds: usize, progress: f64) -> bool {
+    let threads = rayon::current_num_threads().max(1) as f64;
+    match strategy {
+        Strategy::Rounds => true,
+        Strategy::Sequential => false,
+        Strategy::Mixed(limit) => rounds < limit,
+        Strategy::Auto => progress * threads > 2.0 * k as f64,
+    }
+}
+
+/// Whether the greedy runs sequentially from the start (the first round is assumed to cover
+/// half the nodes).
+pub(crate) fn sequential_from_start(strategy: Strategy, k: usize) -> bool {
+    k > 0 && !wants_round(strategy, k, 0, 0.5)
+}
+
+/// Prefetches run ahead in rank order: bounds and centre two strides ahead, then the row one
+/// stride ahead if the node is still uncovered (it will most likely be selected).
+#[inline(always)]
+fn prefetch_ahead<R: Rows>(rows: &R, order: &[u32], i: usize, centre: &[u32]) {
+    if let Some(&v) = order.get(i + 2 * AHEAD) {
+        rows.prefetch_bounds(v);
+        prefetch(centre.as_ptr().wrapping_add(v as usize));
+    }
+    if let Some(&v) = order.get(i + AHEAD) {
+        if centre[v as usize] == NONE {
+            rows.prefetch_row(v);
+        }
+    }
+}
+
+/// The greedy for k = 1 in rank order: returns every node's centre (selected nodes are their
+/// own centre). Covered means having a centre, so no distances are needed, and rows may
+/// repeat neighbours.
+pub(crate) fn one_hop_greedy<R: Rows>(
+    rows: &R,
+    order: &[u32],
+    cancel: &Cancel,
+) -> Result<Vec<u32>> {
+    let mut centre = vec![NONE; order.len()];
+    for (i, &s) in order.iter().enumerate() {
+        if i % 4096 == 0 {
+            cancel.check()?;
+        }
+        prefetch_ahead(rows, order, i, &centre);
+        if centre[s as usize] != NONE {
+            continue;
+        }
+        centre[s as usize] = s;
+        for &w in rows.row(s) {
+            let c = &mut centre[w as usize];
+            if *c == NONE {
+                *c = s;
+            }
+        }
+    }
+    Ok(centre)
 }
 
 /// The greedy in rank order over the uncovered nodes; returns how many it selected.

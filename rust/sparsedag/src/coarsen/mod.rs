@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod contract;
 mod group;
 pub mod kmis;
+mod onehop;
 pub mod pool;
 pub mod rank;
 pub mod undirected;
@@ -38,13 +39,22 @@ pub enum RankSpec {
 
 impl RankSpec {
     pub fn build(self, g: &UndirectedGraph, k: usize) -> Result<Rank> {
-        let n = g.num_nodes();
+        match self {
+            RankSpec::Heuristic(h, scores) => Rank::heuristic(g, h, scores.as_deref(), k),
+            other => other.build_without_graph(g.num_nodes()),
+        }
+    }
+
+    /// Every rank but the heuristics, which need the graph (and are refused here).
+    pub(crate) fn build_without_graph(self, n: usize) -> Result<Rank> {
         match self {
             RankSpec::Id => Ok(Rank::by_id(n)),
             RankSpec::Explicit(rank) => Rank::from_permutation(rank, n),
             RankSpec::Scores(scores) => Rank::from_scores(&scores, n),
-            RankSpec::Heuristic(h, scores) => Rank::heuristic(g, h, scores.as_deref(), k),
             RankSpec::Random(seed) => Ok(Rank::random(n, seed)),
+            RankSpec::Heuristic(..) => {
+                crate::error::invalid("a heuristic rank needs the graph".to_string())
+            }
         }
     }
 }
@@ -88,6 +98,11 @@ pub fn kmis_clusters_from_ids<I: NodeId>(
     strategy: Strategy,
     cancel: &Cancel,
 ) -> Result<Clustering> {
+    if k == 1 && kmis::sequential_from_start(strategy, 1) {
+        if let Some(found) = onehop::clusters_from_ids(src, dst, num_nodes, &rank, cancel)? {
+            return Ok(found);
+        }
+    }
     // With k = 0 every node is its own cluster and edges play no part: skip the CSR but
     // still check the ids and the rank arguments.
     let g = if k == 0 {

@@ -62,7 +62,7 @@ impl Rank {
         }
     }
 
-    fn from_valid_order(order: Vec<u32>) -> Self {
+    pub(crate) fn from_valid_order(order: Vec<u32>) -> Self {
         Rank {
             rank: OnceLock::new(),
             order: OnceLock::from(order),
@@ -293,7 +293,7 @@ fn walk_count_order(g: &UndirectedGraph, k: usize) -> Option<Vec<u32>> {
 
 /// Nodes `0..n` sorted by `key` ascending, ties by id (every key at most `max`): one stable
 /// counting sort when the keys are narrow, else an LSD radix sort of 11-bit digits.
-fn order_ascending(n: usize, max: u64, key: impl Fn(usize) -> u64) -> Vec<u32> {
+pub(crate) fn order_ascending(n: usize, max: u64, key: impl Fn(usize) -> u64) -> Vec<u32> {
     const DIGIT_BITS: u32 = 11;
     let mut order = vec![0u32; n];
     if max < 1 << DIGIT_BITS {

@@ -149,7 +149,10 @@ impl UndirectedGraph {
         let n = edges.num_nodes;
         let (src, dst) = (&edges.src[..], &edges.dst[..]);
         let (offsets, neighbors) = if direct {
-            direct_rows(n, src, dst)
+            match direct_rows(n, src, dst, false) {
+                Ok(rows) => rows,
+                Err(_) => unreachable!("no check was asked for"),
+            }
         } else {
             grouped_rows(n, src, dst)
         };
@@ -161,19 +164,7 @@ impl UndirectedGraph {
     pub fn from_ids<I: NodeId>(src: &[I], dst: &[I], num_nodes: Option<u64>) -> Result<Self> {
         let n = checked_node_count(src, dst, num_nodes)?;
         let (offsets, neighbors) = if use_direct_build(src.len()) {
-            // Validation rides along with the degree count: the first bad edge stops it.
-            let mut degrees = vec![0usize; n + 1];
-            for (i, (&s, &d)) in src.iter().zip(dst).enumerate() {
-                let (s, d) = (s.to_i64() as u64, d.to_i64() as u64);
-                if s >= n as u64 || d >= n as u64 {
-                    return Err(bad_edge(src, dst, i, n as u64));
-                }
-                if s != d {
-                    degrees[s as usize] += 1;
-                    degrees[d as usize] += 1;
-                }
-            }
-            fill_rows(degrees, src, dst)
+            direct_rows(n, src, dst, true)?
         } else {
             check_ids(src, dst, n as u64)?;
             grouped_rows(n, src, dst)
@@ -205,6 +196,85 @@ impl UndirectedGraph {
     pub(crate) fn offsets(&self) -> &[usize] {
         &self.offsets
     }
+
+    /// Asks for the cache line holding v's row bounds.
+    #[inline(always)]
+    pub(crate) fn prefetch_bounds(&self, v: u32) {
+        prefetch(self.offsets.as_ptr().wrapping_add(v as usize));
+    }
+
+    /// Asks for the first cache line of v's row (reads v's bounds, so prefetch those first).
+    #[inline(always)]
+    pub(crate) fn prefetch_row(&self, v: u32) {
+        prefetch(
+            self.neighbors
+                .as_ptr()
+                .wrapping_add(self.offsets[v as usize]),
+        );
+    }
+}
+
+/// Row access for the sequential greedy: the graph, or raw rows that may repeat neighbours
+/// (harmless there: covering a node twice changes nothing).
+pub(crate) trait Rows {
+    fn row(&self, v: u32) -> &[u32];
+    /// Asks for the cache line holding v's row bounds.
+    fn prefetch_bounds(&self, v: u32);
+    /// Asks for the first cache line of v's row (reads v's bounds: prefetch those first).
+    fn prefetch_row(&self, v: u32);
+}
+
+impl Rows for UndirectedGraph {
+    #[inline(always)]
+    fn row(&self, v: u32) -> &[u32] {
+        self.neighbors(v)
+    }
+    #[inline(always)]
+    fn prefetch_bounds(&self, v: u32) {
+        UndirectedGraph::prefetch_bounds(self, v)
+    }
+    #[inline(always)]
+    fn prefetch_row(&self, v: u32) {
+        UndirectedGraph::prefetch_row(self, v)
+    }
+}
+
+/// CSR rows with offsets of type `C`, straight from [`raw_rows`].
+pub(crate) struct RawRows<C> {
+    pub offsets: Vec<C>,
+    pub neighbors: Vec<u32>,
+}
+
+impl<C: Counter> Rows for RawRows<C> {
+    #[inline(always)]
+    fn row(&self, v: u32) -> &[u32] {
+        let v = v as usize;
+        &self.neighbors[self.offsets[v].to_usize()..self.offsets[v + 1].to_usize()]
+    }
+    #[inline(always)]
+    fn prefetch_bounds(&self, v: u32) {
+        prefetch(self.offsets.as_ptr().wrapping_add(v as usize));
+    }
+    #[inline(always)]
+    fn prefetch_row(&self, v: u32) {
+        let start = self.offsets[v as usize].to_usize();
+        prefetch(self.neighbors.as_ptr().wrapping_add(start));
+    }
+}
+
+/// A hint to bring the cache line holding `p` closer; never faults, whatever `p` is. The
+/// sequential passes jump through the graph in rank order, so nearly every row they read
+/// would otherwise be a cache miss that stalls the loop.
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint; it never dereferences the pointer architecturally.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 fn use_direct_build(edges: usize) -> bool {
@@ -279,41 +349,114 @@ pub(crate) fn check_ids<I: NodeId>(src: &[I], dst: &[I], n: u64) -> Result<()> {
     }
 }
 
-/// Degrees then rows, both straight from the (checked) edges.
-fn direct_rows<I: NodeId>(n: usize, src: &[I], dst: &[I]) -> (Vec<usize>, Vec<u32>) {
-    let mut degrees = vec![0usize; n + 1];
-    for (&s, &d) in src.iter().zip(dst) {
-        let (s, d) = (s.to_i64() as usize, d.to_i64() as usize);
-        if s != d {
-            degrees[s] += 1;
-            degrees[d] += 1;
-        }
+/// Degrees then rows, both straight from the edges; with `check`, the ids are validated on
+/// the way (the first bad edge stops the count, so it is the earliest one). The counters are
+/// u32 whenever the row entries fit, which halves the cache footprint of the cursors.
+fn direct_rows<I: NodeId>(
+    n: usize,
+    src: &[I],
+    dst: &[I],
+    check: bool,
+) -> Result<(Vec<usize>, Vec<u32>)> {
+    if 2 * src.len() <= u32::MAX as usize {
+        direct_rows_with::<I, u32>(n, src, dst, check)
+    } else {
+        direct_rows_with::<I, usize>(n, src, dst, check)
     }
-    fill_rows(degrees, src, dst)
 }
 
-/// The counting sort's second half: `degrees[v]` (v < n, with a spare last slot) become the
-/// CSR offsets. The cursors start at the row ends and move down while the edges are read
-/// backwards, so every row ends up in edge order and no separate cursor array is needed.
-fn fill_rows<I: NodeId>(mut offsets: Vec<usize>, src: &[I], dst: &[I]) -> (Vec<usize>, Vec<u32>) {
-    let n = offsets.len() - 1;
-    let mut total = 0;
-    for slot in &mut offsets[..n] {
-        total += *slot;
-        *slot = total;
+/// A CSR counter: a row cursor or offset during the build.
+pub(crate) trait Counter: Copy + Send + Sync {
+    const ZERO: Self;
+    fn to_usize(self) -> usize;
+    fn from_usize(value: usize) -> Self;
+}
+
+impl Counter for u32 {
+    const ZERO: Self = 0;
+    #[inline]
+    fn to_usize(self) -> usize {
+        self as usize
     }
-    offsets[n] = total;
+    #[inline]
+    fn from_usize(value: usize) -> Self {
+        value as u32
+    }
+}
+
+impl Counter for usize {
+    const ZERO: Self = 0;
+    #[inline]
+    fn to_usize(self) -> usize {
+        self
+    }
+    #[inline]
+    fn from_usize(value: usize) -> Self {
+        value
+    }
+}
+
+fn direct_rows_with<I: NodeId, C: Counter>(
+    n: usize,
+    src: &[I],
+    dst: &[I],
+    check: bool,
+) -> Result<(Vec<usize>, Vec<u32>)> {
+    let (cursor, neighbors) = raw_rows::<I, C>(n, src, dst, check)?;
+    Ok((cursor.into_iter().map(C::to_usize).collect(), neighbors))
+}
+
+/// The rows of the multigraph under the edges (self-loops dropped, repeats kept), each in
+/// edge order, with offsets of type `C`.
+pub(crate) fn raw_rows<I: NodeId, C: Counter>(
+    n: usize,
+    src: &[I],
+    dst: &[I],
+    check: bool,
+) -> Result<(Vec<C>, Vec<u32>)> {
+    let mut cursor = vec![C::ZERO; n + 1];
+    let bump = |c: &mut C| *c = C::from_usize(c.to_usize() + 1);
+    if check {
+        for (i, (&s, &d)) in src.iter().zip(dst).enumerate() {
+            let (s, d) = (s.to_i64() as u64, d.to_i64() as u64);
+            if s >= n as u64 || d >= n as u64 {
+                return Err(bad_edge(src, dst, i, n as u64));
+            }
+            if s != d {
+                bump(&mut cursor[s as usize]);
+                bump(&mut cursor[d as usize]);
+            }
+        }
+    } else {
+        for (&s, &d) in src.iter().zip(dst) {
+            let (s, d) = (s.to_i64() as usize, d.to_i64() as usize);
+            if s != d {
+                bump(&mut cursor[s]);
+                bump(&mut cursor[d]);
+            }
+        }
+    }
+    // Cursors start at the row ends and move down while the edges are read backwards, so
+    // every row ends up in edge order and the cursors end up as the row starts.
+    let mut total = 0;
+    for slot in &mut cursor[..n] {
+        total += slot.to_usize();
+        *slot = C::from_usize(total);
+    }
+    cursor[n] = C::from_usize(total);
     let mut neighbors = vec![0u32; total];
     for (&s, &d) in src.iter().zip(dst).rev() {
         let (s, d) = (s.to_i64() as usize, d.to_i64() as usize);
         if s != d {
-            offsets[s] -= 1;
-            neighbors[offsets[s]] = d as u32;
-            offsets[d] -= 1;
-            neighbors[offsets[d]] = s as u32;
+            let at = cursor[s].to_usize() - 1;
+            cursor[s] = C::from_usize(at);
+            neighbors[at] = d as u32;
+            let at = cursor[d].to_usize() - 1;
+            cursor[d] = C::from_usize(at);
+            neighbors[at] = s as u32;
         }
     }
-    (offsets, neighbors)
+    Ok((cursor, neighbors))
 }
 
 /// The same rows as [`direct_rows`], grouped in cache-sized buckets by the threads.
@@ -338,10 +481,15 @@ fn finish(offsets: Vec<usize>, mut neighbors: Vec<u32>) -> UndirectedGraph {
     UndirectedGraph { offsets, neighbors }
 }
 
-/// Splits `data` (laid out by `offsets`) into contiguous node ranges of about equal size and
-/// runs `work(first_node, end_node, rows_of_the_range)` on each in parallel; the results come
-/// back in node order.
-pub(crate) fn map_row_ranges<R, F>(offsets: &[usize], data: &mut [u32], work: F) -> Vec<R>
+/// Splits `data` (laid out by `offsets`) into contiguous node ranges of about equal size, up
+/// to `parts_per_thread` per thread, and runs `work(first_node, end_node, rows_of_the_range)`
+/// on each in parallel; the results come back in node order.
+pub(crate) fn map_row_ranges<R, F>(
+    offsets: &[usize],
+    data: &mut [u32],
+    parts_per_thread: usize,
+    work: F,
+) -> Vec<R>
 where
     R: Send,
     F: Fn(usize, usize, &mut [u32]) -> R + Sync,
@@ -351,7 +499,7 @@ where
     let parts = if total < 1 << 15 {
         1
     } else {
-        (rayon::current_num_threads() * 4).clamp(1, n.max(1))
+        (rayon::current_num_threads() * parts_per_thread).clamp(1, n.max(1))
     };
     let mut bounds: Vec<usize> = (0..=parts)
         .map(|t| {
@@ -377,8 +525,8 @@ where
         .collect()
 }
 
-/// Rows up to this long keep their edge order and are checked with a small hash set; longer
-/// rows are sorted, which makes their duplicates adjacent.
+/// Rows up to this long keep their edge order (first occurrences); longer rows are sorted,
+/// which makes their duplicates adjacent.
 const SHORT_ROW: usize = 24;
 
 /// Slots of the short-row hash set: a power of two well above `SHORT_ROW`.
@@ -386,17 +534,34 @@ const SET_SLOTS: usize = 64;
 
 /// Moves each row's distinct values to the row's start (first occurrences, in order, for
 /// short rows; sorted for long rows) and returns `(row, new length)` for the rows that
-/// shrank. The short-row set tags its slots with the row, so it is never cleared, and it is
-/// a few hundred bytes whatever the graph size. Results depend only on the rows.
+/// shrank. Results depend only on the rows.
+///
+/// Short rows are checked against a mark per node (`marks[u] == v`: u was seen in row v),
+/// one cache-friendly probe per entry and never cleared; each part of the rows needs its own
+/// marks, so when there are too many parts for that a small hash set tagged by row (a few
+/// hundred bytes, never cleared either) does the check instead.
 fn dedup_rows(offsets: &[usize], neighbors: &mut [u32]) -> Vec<(usize, usize)> {
-    let pieces = map_row_ranges(offsets, neighbors, |lo, hi, slice| {
+    let n = offsets.len() - 1;
+    let threads = rayon::current_num_threads().max(1);
+    let use_marks = n.saturating_mul(threads) <= 2 * offsets[n];
+    let pieces = map_row_ranges(offsets, neighbors, 1, |lo, hi, slice| {
         let base = offsets[lo];
+        let mut marks = if use_marks {
+            vec![u32::MAX; n]
+        } else {
+            Vec::new()
+        };
         let mut set = [u64::MAX; SET_SLOTS];
         let mut shrunk = Vec::new();
         for v in lo..hi {
             let row = &mut slice[offsets[v] - base..offsets[v + 1] - base];
             let len = if row.len() <= SHORT_ROW {
-                if !has_repeat(row, v as u64, &mut set) {
+                let repeats = if use_marks {
+                    has_repeat_marked(row, v as u32, &mut marks)
+                } else {
+                    has_repeat(row, v as u64, &mut set)
+                };
+                if !repeats {
                     continue;
                 }
                 let mut len = 0;
@@ -426,6 +591,19 @@ fn dedup_rows(offsets: &[usize], neighbors: &mut [u32]) -> Vec<(usize, usize)> {
         shrunk
     });
     pieces.concat()
+}
+
+/// Whether row `v` repeats a value, marking every value seen as `marks[u] = v`. The whole
+/// row is marked even after a repeat, so no later row can mistake a stale mark for its own.
+#[inline]
+pub(crate) fn has_repeat_marked(row: &[u32], v: u32, marks: &mut [u32]) -> bool {
+    let mut repeats = false;
+    for &u in row {
+        let mark = &mut marks[u as usize];
+        repeats |= *mark == v;
+        *mark = v;
+    }
+    repeats
 }
 
 /// Whether a short row repeats a value, by inserting it into `set`, whose slots hold
