@@ -84,6 +84,7 @@ impl Activation {
     }
 
     /// `a = f(z)`, elementwise.
+    #[inline]
     pub fn apply(self, z: &[f32], a: &mut [f32]) {
         let pairs = a.iter_mut().zip(z);
         match self {
@@ -101,6 +102,7 @@ impl Activation {
     }
 
     /// `a = f(a)`, elementwise, in place (bit-identical to [`Activation::apply`]).
+    #[inline]
     pub fn apply_in_place(self, a: &mut [f32]) {
         match self {
             Activation::Identity => {}
@@ -130,6 +132,7 @@ impl Activation {
     }
 
     /// `grad *= f'(z)` computed from a = f(z) (see [`Activation::needs_input`]).
+    #[inline]
     pub fn backprop_from_output(self, a: &[f32], grad: &mut [f32]) {
         let pairs = grad.iter_mut().zip(a);
         match self {
@@ -145,6 +148,7 @@ impl Activation {
     }
 
     /// `grad *= f'(z)`, elementwise (turns dL/da into dL/dz).
+    #[inline]
     pub fn backprop(self, z: &[f32], grad: &mut [f32]) {
         // Selects rather than branches, so that the loops vectorise.
         let pairs = grad.iter_mut().zip(z);

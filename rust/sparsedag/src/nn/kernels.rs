@@ -13,6 +13,8 @@
 
 use std::sync::OnceLock;
 
+use super::activation::Activation;
+
 /// An instruction-set level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Level {
@@ -258,7 +260,41 @@ impl Simd {
     pub fn sum(self, x: &[f32]) -> f32 {
         match self.level {
             Level::Scalar => x.iter().sum(),
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a `Simd` of this level exists only when the CPU supports it.
+            Level::Avx512 => unsafe { x86::sum_avx512(x) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Level::Avx2Fma => unsafe { x86::sum_avx2(x) },
             _ => sum_body(x),
+        }
+    }
+
+    /// [`Activation::apply_in_place`] compiled for this level (the same bits: elementwise).
+    #[inline]
+    pub fn activate(self, f: Activation, a: &mut [f32]) {
+        match self.level {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a `Simd` of this level exists only when the CPU supports it.
+            Level::Avx512 => unsafe { x86::activate_avx512(f, a) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Level::Avx2Fma => unsafe { x86::activate_avx2(f, a) },
+            _ => f.apply_in_place(a),
+        }
+    }
+
+    /// [`Activation::backprop_from_output`] compiled for this level.
+    #[inline]
+    pub fn backprop_from_output(self, f: Activation, a: &[f32], grad: &mut [f32]) {
+        match self.level {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a `Simd` of this level exists only when the CPU supports it.
+            Level::Avx512 => unsafe { x86::backprop_from_output_avx512(f, a, grad) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Level::Avx2Fma => unsafe { x86::backprop_from_output_avx2(f, a, grad) },
+            _ => f.backprop_from_output(a, grad),
         }
     }
 }
@@ -632,8 +668,8 @@ fn sum_body(x: &[f32]) -> f32 {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{axpy_body, dot_body, source_block, source_body, source_tail, weighted_sum_body};
-    use super::{SourceArgs, BLOCK, EDGE_CHUNK, LANES, WIDE_BLOCK};
+    use super::{axpy_body, dot_body, source_block, source_body, source_tail, sum_body};
+    use super::{weighted_sum_body, Activation, SourceArgs, BLOCK, EDGE_CHUNK, LANES, WIDE_BLOCK};
 
     #[target_feature(enable = "avx512f,fma")]
     pub unsafe fn backprop_source_avx512(
@@ -835,6 +871,36 @@ mod x86 {
         col0: usize,
     ) {
         weighted_sum_body::<true, BLOCK>(out, bias, sources, weights, act, stride, col0)
+    }
+
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn sum_avx512(x: &[f32]) -> f32 {
+        sum_body(x)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn sum_avx2(x: &[f32]) -> f32 {
+        sum_body(x)
+    }
+
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn activate_avx512(f: Activation, a: &mut [f32]) {
+        f.apply_in_place(a)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn activate_avx2(f: Activation, a: &mut [f32]) {
+        f.apply_in_place(a)
+    }
+
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn backprop_from_output_avx512(f: Activation, a: &[f32], grad: &mut [f32]) {
+        f.backprop_from_output(a, grad)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn backprop_from_output_avx2(f: Activation, a: &[f32], grad: &mut [f32]) {
+        f.backprop_from_output(a, grad)
     }
 
     #[target_feature(enable = "avx512f,fma")]

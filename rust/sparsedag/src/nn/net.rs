@@ -530,6 +530,10 @@ impl Net {
         let batch = ws.batch;
         let plan = &self.plan;
         let offsets = plan.in_offsets();
+        let layer_work = |k: usize| {
+            let r = plan.layer(k);
+            (offsets[r.end] - offsets[r.start] + r.len()) * batch
+        };
         for k in 0..plan.num_layers() {
             let range = plan.layer(k);
             let (lo, hi) = (range.start, range.end);
@@ -539,24 +543,11 @@ impl Net {
             let a_layer = &mut pending[..(hi - lo) * batch];
             let z_layer = &mut ws.z[lo * batch..hi * batch];
             let unit = |j: usize, col0: usize, z: &mut [f32], a: &mut [f32]| {
-                let r = plan.in_range(j);
-                let (sources, weights) = (&plan.in_sources()[r.clone()], &self.weights[r]);
-                let drop = self.dropout_of(j, dropout);
-                let f = self.activations[j];
-                if f.needs_input(drop.is_some()) {
-                    simd.weighted_sum(z, self.biases[j], sources, weights, done, batch, col0);
-                    f.apply(z, a);
-                } else {
-                    simd.weighted_sum(a, self.biases[j], sources, weights, done, batch, col0);
-                    f.apply_in_place(a);
-                }
-                if let Some(d) = drop {
-                    d.apply(j, col0, a);
-                }
+                self.forward_unit(j, col0, done, batch, z, a, dropout, simd);
             };
             let tiles = batch.div_ceil(TILE);
             let units = (hi - lo) * tiles;
-            if (edges + hi - lo) * batch < PARALLEL_WORK || units == 1 {
+            if layer_work(k) < PARALLEL_WORK || units == 1 {
                 for (jj, (z, a)) in z_layer
                     .chunks_mut(batch)
                     .zip(a_layer.chunks_mut(batch))
@@ -581,6 +572,38 @@ impl Net {
                         unit(lo + jj, col0, z, a);
                     });
             }
+        }
+    }
+
+    /// Columns `col0..col0 + a.len()` of node `j`: its pre-activations (into `z` when the
+    /// derivative needs them, else straight into `a`), activation and dropout. `done` holds
+    /// the activation rows of every earlier layer.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn forward_unit(
+        &self,
+        j: usize,
+        col0: usize,
+        done: &[f32],
+        batch: usize,
+        z: &mut [f32],
+        a: &mut [f32],
+        dropout: Option<Dropout>,
+        simd: Simd,
+    ) {
+        let r = self.plan.in_range(j);
+        let (sources, weights) = (&self.plan.in_sources()[r.clone()], &self.weights[r]);
+        let drop = self.dropout_of(j, dropout);
+        let f = self.activations[j];
+        if f.needs_input(drop.is_some()) {
+            simd.weighted_sum(z, self.biases[j], sources, weights, done, batch, col0);
+            f.apply(z, a);
+        } else {
+            simd.weighted_sum(a, self.biases[j], sources, weights, done, batch, col0);
+            simd.activate(f, a);
+        }
+        if let Some(d) = drop {
+            d.apply(j, col0, a);
         }
     }
 
@@ -625,7 +648,7 @@ impl Net {
                 if f.needs_input(drop.is_some()) {
                     f.backprop(&z[i * batch..][..batch], acc);
                 } else {
-                    f.backprop_from_output(a_row, acc);
+                    simd.backprop_from_output(f, a_row, acc);
                 }
                 // SAFETY: unit i owns bias i.
                 unsafe { params.bias(i, simd.sum(acc)) };
