@@ -12,7 +12,7 @@ use sparsedag::nn::loss::{evaluate_batch, Stats};
 use sparsedag::nn::net::Sink;
 use sparsedag::nn::optim::{State, Step};
 use sparsedag::nn::{
-    Data, Init, Loss, Model, Net, Optimizer, OptimizerKind, Plan, Simd, Targets, TrainOptions,
+    Data, Init, Level, Loss, Model, Net, Optimizer, OptimizerKind, Plan, Simd, Targets, TrainOptions,
     Workspace,
 };
 use sparsedag::{cancel, rng::Rng, Dag, DuplicatePolicy};
@@ -78,7 +78,15 @@ fn main() {
         width: outputs.len(),
     };
     let samples: Vec<u32> = (0..batch as u32).collect();
-    let simd = Simd::detect();
+    // SIMD=avx2+fma (or sse2, scalar) picks a lower level than the machine's best.
+    let simd = match std::env::var("SIMD") {
+        Ok(name) => Level::ALL
+            .into_iter()
+            .find(|l| l.name() == name)
+            .and_then(Simd::with_level)
+            .expect("a supported level: scalar, sse2, avx2+fma or avx512"),
+        Err(_) => Simd::detect(),
+    };
     let optimizer = Optimizer {
         kind: OptimizerKind::Sgd,
         lr: 1e-6,
@@ -127,6 +135,7 @@ fn main() {
         ws.fill_inputs(&x, inputs.len(), &samples);
     });
     let mut model = Model::new(net);
+    model.set_simd(simd);
     let data = Data {
         x: &x,
         features: inputs.len(),
