@@ -12,8 +12,8 @@ use sparsedag::nn::loss::{evaluate_batch, Stats};
 use sparsedag::nn::net::Sink;
 use sparsedag::nn::optim::{State, Step};
 use sparsedag::nn::{
-    Data, Init, Level, Loss, Model, Net, Optimizer, OptimizerKind, Plan, Simd, Targets, TrainOptions,
-    Workspace,
+    Data, Init, Level, Loss, Model, Net, Optimizer, OptimizerKind, Plan, Simd, Targets,
+    TrainOptions, Workspace,
 };
 use sparsedag::{cancel, rng::Rng, Dag, DuplicatePolicy};
 
