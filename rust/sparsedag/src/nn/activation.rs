@@ -84,6 +84,7 @@ impl Activation {
     }
 
     /// `a = f(z)`, elementwise.
+    #[inline]
     pub fn apply(self, z: &[f32], a: &mut [f32]) {
         let pairs = a.iter_mut().zip(z);
         match self {
@@ -100,7 +101,54 @@ impl Activation {
         }
     }
 
+    /// `a = f(a)`, elementwise, in place (bit-identical to [`Activation::apply`]).
+    #[inline]
+    pub fn apply_in_place(self, a: &mut [f32]) {
+        match self {
+            Activation::Identity => {}
+            Activation::Relu => a.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Activation::LeakyRelu => a
+                .iter_mut()
+                .for_each(|v| *v = if *v >= 0.0 { *v } else { LEAKY_SLOPE * *v }),
+            Activation::AllRelu { slope } => a
+                .iter_mut()
+                .for_each(|v| *v = if *v >= 0.0 { *v } else { slope * *v }),
+            Activation::Tanh => a.iter_mut().for_each(|v| *v = v.tanh()),
+            Activation::Sigmoid => a.iter_mut().for_each(|v| *v = sigmoid(*v)),
+        }
+    }
+
+    /// Whether `backprop` needs the pre-activation z. Otherwise [`Activation::backprop_from_output`]
+    /// gives the same bits from the output a = f(z) (`scaled`: a was multiplied by a positive
+    /// dropout factor after f, which keeps signs but not values).
+    pub fn needs_input(self, scaled: bool) -> bool {
+        match self {
+            Activation::Identity | Activation::Relu => false,
+            Activation::Tanh | Activation::Sigmoid => scaled,
+            // Both branches can give the same sign (negative slope), and a tiny negative z
+            // can round to -0.0.
+            Activation::LeakyRelu | Activation::AllRelu { .. } => true,
+        }
+    }
+
+    /// `grad *= f'(z)` computed from a = f(z) (see [`Activation::needs_input`]).
+    #[inline]
+    pub fn backprop_from_output(self, a: &[f32], grad: &mut [f32]) {
+        let pairs = grad.iter_mut().zip(a);
+        match self {
+            Activation::Identity => {}
+            // a > 0 exactly when z > 0, also after a positive dropout scale.
+            Activation::Relu => pairs.for_each(|(g, &a)| *g = if a > 0.0 { *g } else { 0.0 }),
+            Activation::Tanh => pairs.for_each(|(g, &t)| *g *= 1.0 - t * t),
+            Activation::Sigmoid => pairs.for_each(|(g, &s)| *g *= s * (1.0 - s)),
+            Activation::LeakyRelu | Activation::AllRelu { .. } => {
+                unreachable!("needs_input holds for {self:?}")
+            }
+        }
+    }
+
     /// `grad *= f'(z)`, elementwise (turns dL/da into dL/dz).
+    #[inline]
     pub fn backprop(self, z: &[f32], grad: &mut [f32]) {
         // Selects rather than branches, so that the loops vectorise.
         let pairs = grad.iter_mut().zip(z);
@@ -153,6 +201,32 @@ mod tests {
                     "{f:?} at {z}: {fd} vs {}",
                     grad[i]
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn output_forms_equal_the_input_forms() {
+        // Opaque inputs: constant folding may evaluate tanh differently from libm.
+        let zs: Vec<f32> =
+            std::hint::black_box(vec![-2.0, -0.5, -0.0, 0.0, 1e-40, -1e-40, 0.3, 1.7]);
+        for code in 0..6u8 {
+            let f = Activation::from_code(code, -0.6).unwrap();
+            let mut a = vec![0.0f32; zs.len()];
+            f.apply(&zs, &mut a);
+            let mut in_place = zs.clone();
+            f.apply_in_place(&mut in_place);
+            assert_eq!(
+                a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                in_place.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{f:?}"
+            );
+            if !f.needs_input(false) {
+                let mut from_z = vec![0.7f32; zs.len()];
+                f.backprop(&zs, &mut from_z);
+                let mut from_a = vec![0.7f32; zs.len()];
+                f.backprop_from_output(&a, &mut from_a);
+                assert_eq!(from_z, from_a, "{f:?}");
             }
         }
     }

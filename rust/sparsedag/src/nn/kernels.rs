@@ -8,7 +8,12 @@
 //! into column tiles, so results do not depend on the thread count. The fused paths (AVX2,
 //! AVX-512) round once per multiply-add and may differ from the unfused ones in the last bits.
 
+// Lane loops index several arrays in step; iterator chains would hide the lane structure.
+#![allow(clippy::needless_range_loop)]
+
 use std::sync::OnceLock;
+
+use super::activation::Activation;
 
 /// An instruction-set level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,12 +74,20 @@ impl Default for Simd {
     }
 }
 
-/// Columns accumulated in registers at once by `weighted_sum` (4 AVX-512 or 8 AVX2 registers).
+/// Columns accumulated in registers at once by `weighted_sum` and `backprop_source` (8 AVX2
+/// registers; the baseline path uses the same width).
 const BLOCK: usize = 64;
-/// Independent partial sums of `dot` and `sum`; fixed so that every vector width adds in the
-/// same order. (Four accumulators of 16 were measured slower: LLVM no longer keeps them in
-/// registers.)
+/// The AVX-512 block: 8 of its 32 registers, so each connection's index and weight are loaded
+/// once per 128 columns.
+const WIDE_BLOCK: usize = 128;
+/// Columns of one reduction tile: `dot` and `sum` reduce each tile into `LANES` partial sums
+/// on their own, then add the tiles' partial sums in column order. The result therefore does
+/// not depend on how a row is cut into blocks (64 or 128 columns) or into units of work.
+pub const REDUCE_TILE: usize = 64;
+/// Partial sums of one tile; fixed so that every vector width adds in the same order.
 const LANES: usize = 16;
+/// Connections handled per `backprop_source` call at most (its partial sums live on the stack).
+pub const EDGE_CHUNK: usize = 64;
 
 impl Simd {
     /// The best level this machine supports (detected once).
@@ -130,7 +143,7 @@ impl Simd {
             Level::Avx2Fma => unsafe {
                 x86::weighted_sum_avx2(out, bias, sources, weights, act, stride, col0)
             },
-            _ => weighted_sum_body::<false>(out, bias, sources, weights, act, stride, col0),
+            _ => weighted_sum_body::<false, BLOCK>(out, bias, sources, weights, act, stride, col0),
         }
     }
 
@@ -170,86 +183,135 @@ impl Simd {
         }
     }
 
-    /// `out[e] = dot(act row sources[e] (first delta.len() columns), delta)` for every
-    /// connection of a neuron, in one call (bit-identical to calling `dot` per connection).
-    #[inline]
-    pub fn dots(self, out: &mut [f32], sources: &[u32], act: &[f32], stride: usize, delta: &[f32]) {
-        assert_eq!(out.len(), sources.len());
-        for &s in sources {
-            assert!(
-                s as usize * stride + delta.len() <= act.len(),
-                "source row out of bounds"
-            );
-        }
-        match self.level {
-            Level::Scalar => {
-                for (o, &s) in out.iter_mut().zip(sources) {
-                    let row = &act[s as usize * stride..][..delta.len()];
-                    *o = row.iter().zip(delta).map(|(a, b)| a * b).sum();
-                }
-            }
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: a `Simd` of this level exists only when the CPU supports it.
-            Level::Avx512 => unsafe { x86::dots_avx512(out, sources, act, stride, delta) },
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: as above.
-            Level::Avx2Fma => unsafe { x86::dots_avx2(out, sources, act, stride, delta) },
-            _ => dots_body::<false>(out, sources, act, stride, delta),
-        }
-    }
-
-    /// `grad[sources[e] * stride + col0 + c] += weights[e] * delta[c]` for every connection of
-    /// a neuron (bit-identical to calling `axpy` per connection).
+    /// The backward step of one source neuron over (up to [`EDGE_CHUNK`] of) its out-edges.
+    /// Edge `e` leads to the neuron whose dL/dz row is row `targets[e] - base` of `deltas` (rows
+    /// of `a_row.len()` columns) through the weight `weights[e]`:
     ///
-    /// # Safety
-    /// `grad` must point to `len` floats; the touched ranges must not be accessed by anyone
-    /// else during the call. Ranges are bounds-checked against `len`.
+    /// - `grads[e] = dot(a_row, delta_e)`, the gradient of that weight;
+    /// - with `acc`, also `acc[c] += sum_e w_e * delta_e[c]` (edges in the given order, per
+    ///   column), the input gradient; `zero_acc` starts it from zero instead of `acc`'s values.
+    ///
+    /// One pass reads each delta row once for both products.
     #[inline]
     #[allow(clippy::too_many_arguments)]
-    pub unsafe fn scatter(
+    pub fn backprop_source(
         self,
-        grad: *mut f32,
-        len: usize,
-        sources: &[u32],
+        acc: Option<&mut [f32]>,
+        zero_acc: bool,
+        a_row: &[f32],
+        targets: &[u32],
         weights: &[f32],
-        stride: usize,
-        col0: usize,
-        delta: &[f32],
+        deltas: &[f32],
+        base: usize,
+        grads: &mut [f32],
     ) {
-        assert_eq!(sources.len(), weights.len());
-        for &s in sources {
+        let batch = a_row.len();
+        assert!(
+            targets.len() <= EDGE_CHUNK,
+            "at most EDGE_CHUNK edges per call"
+        );
+        assert!(targets.len() == weights.len() && targets.len() == grads.len());
+        for &t in targets {
             assert!(
-                s as usize * stride + col0 + delta.len() <= len,
-                "row out of bounds"
+                t as usize >= base && (t as usize - base + 1) * batch <= deltas.len(),
+                "delta row out of bounds"
             );
         }
-        match self.level {
-            Level::Scalar => {
-                for (&s, &w) in sources.iter().zip(weights) {
-                    let row = std::slice::from_raw_parts_mut(
-                        grad.add(s as usize * stride + col0),
-                        delta.len(),
-                    );
-                    for (r, &d) in row.iter_mut().zip(delta) {
-                        *r += w * d;
-                    }
+        let args = SourceArgs {
+            a_row,
+            targets,
+            weights,
+            deltas,
+            base,
+        };
+        match (acc, self.level) {
+            (Some(acc), level) => {
+                assert_eq!(acc.len(), batch);
+                match level {
+                    Level::Scalar => scalar_backprop_source(Some(acc), zero_acc, &args, grads),
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: a `Simd` of this level exists only when the CPU supports it.
+                    Level::Avx512 => unsafe {
+                        x86::backprop_source_avx512(acc, zero_acc, &args, grads)
+                    },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: as above.
+                    Level::Avx2Fma => unsafe {
+                        x86::backprop_source_avx2(acc, zero_acc, &args, grads)
+                    },
+                    _ => source_body::<false, true, BLOCK>(acc, zero_acc, &args, grads),
                 }
             }
-            #[cfg(target_arch = "x86_64")]
-            Level::Avx512 => x86::scatter_avx512(grad, sources, weights, stride, col0, delta),
-            #[cfg(target_arch = "x86_64")]
-            Level::Avx2Fma => x86::scatter_avx2(grad, sources, weights, stride, col0, delta),
-            _ => scatter_body::<false>(grad, sources, weights, stride, col0, delta),
+            (None, level) => match level {
+                Level::Scalar => scalar_backprop_source(None, false, &args, grads),
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: a `Simd` of this level exists only when the CPU supports it.
+                Level::Avx512 => unsafe { x86::source_gradients_avx512(&args, grads) },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: as above.
+                Level::Avx2Fma => unsafe { x86::source_gradients_avx2(&args, grads) },
+                _ => source_body::<false, false, BLOCK>(&mut [], false, &args, grads),
+            },
         }
     }
 
-    /// `sum_i x[i]`, in the same fixed lane order as `dot`.
+    /// `sum_i x[i]`, reduced by tiles in the same order as `dot`.
     #[inline]
     pub fn sum(self, x: &[f32]) -> f32 {
         match self.level {
             Level::Scalar => x.iter().sum(),
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a `Simd` of this level exists only when the CPU supports it.
+            Level::Avx512 => unsafe { x86::sum_avx512(x) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Level::Avx2Fma => unsafe { x86::sum_avx2(x) },
             _ => sum_body(x),
         }
+    }
+
+    /// [`Activation::apply_in_place`] compiled for this level (the same bits: elementwise).
+    #[inline]
+    pub fn activate(self, f: Activation, a: &mut [f32]) {
+        match self.level {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a `Simd` of this level exists only when the CPU supports it.
+            Level::Avx512 => unsafe { x86::activate_avx512(f, a) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Level::Avx2Fma => unsafe { x86::activate_avx2(f, a) },
+            _ => f.apply_in_place(a),
+        }
+    }
+
+    /// [`Activation::backprop_from_output`] compiled for this level.
+    #[inline]
+    pub fn backprop_from_output(self, f: Activation, a: &[f32], grad: &mut [f32]) {
+        match self.level {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a `Simd` of this level exists only when the CPU supports it.
+            Level::Avx512 => unsafe { x86::backprop_from_output_avx512(f, a, grad) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Level::Avx2Fma => unsafe { x86::backprop_from_output_avx2(f, a, grad) },
+            _ => f.backprop_from_output(a, grad),
+        }
+    }
+}
+
+/// The read-only operands of [`Simd::backprop_source`].
+struct SourceArgs<'a> {
+    a_row: &'a [f32],
+    targets: &'a [u32],
+    weights: &'a [f32],
+    deltas: &'a [f32],
+    base: usize,
+}
+
+impl SourceArgs<'_> {
+    #[inline(always)]
+    fn delta_start(&self, e: usize) -> usize {
+        (self.targets[e] as usize - self.base) * self.a_row.len()
     }
 }
 
@@ -281,9 +343,34 @@ fn scalar_weighted_sum(
     }
 }
 
+fn scalar_backprop_source(
+    mut acc: Option<&mut [f32]>,
+    zero_acc: bool,
+    args: &SourceArgs,
+    grads: &mut [f32],
+) {
+    let batch = args.a_row.len();
+    if let Some(acc) = acc.as_deref_mut().filter(|_| zero_acc) {
+        acc.fill(0.0);
+    }
+    for (e, g) in grads.iter_mut().enumerate() {
+        let delta = &args.deltas[args.delta_start(e)..][..batch];
+        *g = args.a_row.iter().zip(delta).map(|(a, d)| a * d).sum();
+        if let Some(acc) = acc.as_deref_mut() {
+            let w = args.weights[e];
+            for (o, &d) in acc.iter_mut().zip(delta) {
+                *o += w * d;
+            }
+        }
+    }
+}
+
+/// `out = bias + sum_e w_e * row_e`, `W` columns at a time with the accumulators in registers,
+/// then one 64-column block, then the tail. Every column adds the connections in order, so the
+/// block width does not change any result.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn weighted_sum_body<const FUSED: bool>(
+fn weighted_sum_body<const FUSED: bool, const W: usize>(
     out: &mut [f32],
     bias: f32,
     sources: &[u32],
@@ -294,17 +381,28 @@ fn weighted_sum_body<const FUSED: bool>(
 ) {
     let width = out.len();
     let mut c = 0;
-    // Full blocks: the accumulators stay in registers across all connections.
-    while c + BLOCK <= width {
-        let mut acc = [bias; BLOCK];
-        for (&s, &w) in sources.iter().zip(weights) {
-            let start = s as usize * stride + col0 + c;
-            let row: &[f32; BLOCK] = act[start..start + BLOCK].try_into().expect("block");
-            for k in 0..BLOCK {
-                acc[k] = madd::<FUSED>(w, row[k], acc[k]);
-            }
-        }
-        out[c..c + BLOCK].copy_from_slice(&acc);
+    while c + W <= width {
+        weighted_sum_block::<FUSED, W>(
+            &mut out[c..c + W],
+            bias,
+            sources,
+            weights,
+            act,
+            stride,
+            col0 + c,
+        );
+        c += W;
+    }
+    if W > BLOCK && c + BLOCK <= width {
+        weighted_sum_block::<FUSED, BLOCK>(
+            &mut out[c..c + BLOCK],
+            bias,
+            sources,
+            weights,
+            act,
+            stride,
+            col0 + c,
+        );
         c += BLOCK;
     }
     if c < width {
@@ -321,39 +419,200 @@ fn weighted_sum_body<const FUSED: bool>(
 }
 
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn weighted_sum_block<const FUSED: bool, const W: usize>(
+    out: &mut [f32],
+    bias: f32,
+    sources: &[u32],
+    weights: &[f32],
+    act: &[f32],
+    stride: usize,
+    col0: usize,
+) {
+    let mut acc = [bias; W];
+    for (e, (&s, &w)) in sources.iter().zip(weights).enumerate() {
+        if let Some(&ahead) = sources.get(e + PREFETCH_EDGES) {
+            let row = act.as_ptr().wrapping_add(ahead as usize * stride + col0);
+            for k in (0..W).step_by(16) {
+                prefetch(row.wrapping_add(k));
+            }
+        }
+        let start = s as usize * stride + col0;
+        let row: &[f32; W] = act[start..start + W].try_into().expect("block");
+        for k in 0..W {
+            acc[k] = madd::<FUSED>(w, row[k], acc[k]);
+        }
+    }
+    out.copy_from_slice(&acc);
+}
+
+/// Connections ahead whose rows the gather loops ask the cache for.
+const PREFETCH_EDGES: usize = 4;
+
+/// A hint to bring the cache line holding `p` closer; never faults, whatever `p` is.
+#[inline(always)]
+fn prefetch(p: *const f32) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint; it does not dereference the pointer architecturally.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+#[inline(always)]
 fn axpy_body<const FUSED: bool>(y: &mut [f32], alpha: f32, x: &[f32]) {
     for (yi, &xi) in y.iter_mut().zip(x) {
         *yi = madd::<FUSED>(alpha, xi, *yi);
     }
 }
 
+/// [`Simd::backprop_source`] (with the input gradient when `ACC`), `W` columns at a time.
 #[inline(always)]
-fn dots_body<const FUSED: bool>(
-    out: &mut [f32],
-    sources: &[u32],
-    act: &[f32],
-    stride: usize,
-    delta: &[f32],
+fn source_body<const FUSED: bool, const ACC: bool, const W: usize>(
+    acc: &mut [f32],
+    zero_acc: bool,
+    args: &SourceArgs,
+    grads: &mut [f32],
 ) {
-    for (o, &s) in out.iter_mut().zip(sources) {
-        *o = dot_body::<FUSED>(&act[s as usize * stride..][..delta.len()], delta);
+    let batch = args.a_row.len();
+    // One block: everything stays in registers, each edge's gradient is reduced at once.
+    if batch == W {
+        return source_row::<FUSED, ACC, W>(acc, zero_acc, args, grads);
+    }
+    if W > BLOCK && batch == BLOCK {
+        return source_row::<FUSED, ACC, BLOCK>(acc, zero_acc, args, grads);
+    }
+    let mut sums = [[0.0f32; LANES]; EDGE_CHUNK];
+    let sums = &mut sums[..grads.len()];
+    let mut c = 0;
+    while c + W <= batch {
+        source_block::<FUSED, ACC, W>(acc, zero_acc, args, c, sums);
+        c += W;
+    }
+    if W > BLOCK && c + BLOCK <= batch {
+        source_block::<FUSED, ACC, BLOCK>(acc, zero_acc, args, c, sums);
+        c += BLOCK;
+    }
+    source_tail::<FUSED, ACC>(acc, zero_acc, args, c, sums);
+    for (g, s) in grads.iter_mut().zip(sums.iter()) {
+        *g = reduce_lanes(*s);
     }
 }
 
-/// # Safety
-/// As [`Simd::scatter`] (bounds already checked by the caller).
+/// Columns `c..` (less than one tile) of [`source_body`].
 #[inline(always)]
-unsafe fn scatter_body<const FUSED: bool>(
-    grad: *mut f32,
-    sources: &[u32],
-    weights: &[f32],
-    stride: usize,
-    col0: usize,
-    delta: &[f32],
+fn source_tail<const FUSED: bool, const ACC: bool>(
+    acc: &mut [f32],
+    zero_acc: bool,
+    args: &SourceArgs,
+    c: usize,
+    sums: &mut [[f32; LANES]],
 ) {
-    for (&s, &w) in sources.iter().zip(weights) {
-        let row = std::slice::from_raw_parts_mut(grad.add(s as usize * stride + col0), delta.len());
-        axpy_body::<FUSED>(row, w, delta);
+    let batch = args.a_row.len();
+    if c >= batch {
+        return;
+    }
+    let a = &args.a_row[c..];
+    if ACC && zero_acc {
+        acc[c..].fill(0.0);
+    }
+    for (e, s) in sums.iter_mut().enumerate() {
+        let delta = &args.deltas[args.delta_start(e) + c..][..batch - c];
+        if ACC {
+            axpy_body::<FUSED>(&mut acc[c..], args.weights[e], delta);
+        }
+        let l = tile_lanes::<FUSED>(a, delta);
+        for k in 0..LANES {
+            s[k] += l[k];
+        }
+    }
+}
+
+/// [`source_body`] for rows of exactly `W` columns (the same operations in the same order,
+/// without the partial sums leaving registers).
+#[inline(always)]
+fn source_row<const FUSED: bool, const ACC: bool, const W: usize>(
+    acc: &mut [f32],
+    zero_acc: bool,
+    args: &SourceArgs,
+    grads: &mut [f32],
+) {
+    let a: &[f32; W] = args.a_row.try_into().expect("one block");
+    let mut accr = [0.0f32; W];
+    if ACC && !zero_acc {
+        accr.copy_from_slice(acc);
+    }
+    for (e, g) in grads.iter_mut().enumerate() {
+        let start = args.delta_start(e);
+        let d: &[f32; W] = args.deltas[start..start + W].try_into().expect("block");
+        if ACC {
+            let w = args.weights[e];
+            for k in 0..W {
+                accr[k] = madd::<FUSED>(w, d[k], accr[k]);
+            }
+        }
+        let mut s = [0.0f32; LANES];
+        for tile in 0..W / REDUCE_TILE {
+            let mut l = [0.0f32; LANES];
+            for q in 0..REDUCE_TILE / LANES {
+                for k in 0..LANES {
+                    let i = tile * REDUCE_TILE + q * LANES + k;
+                    l[k] = madd::<FUSED>(a[i], d[i], l[k]);
+                }
+            }
+            for k in 0..LANES {
+                s[k] += l[k];
+            }
+        }
+        *g = reduce_lanes(s);
+    }
+    if ACC {
+        acc.copy_from_slice(&accr);
+    }
+}
+
+/// Columns `col0..col0 + W` of every edge: the input gradient in registers, and each tile's
+/// partial sums of the weight gradient added to `sums`.
+#[inline(always)]
+fn source_block<const FUSED: bool, const ACC: bool, const W: usize>(
+    acc: &mut [f32],
+    zero_acc: bool,
+    args: &SourceArgs,
+    col0: usize,
+    sums: &mut [[f32; LANES]],
+) {
+    let a: &[f32; W] = args.a_row[col0..col0 + W].try_into().expect("block");
+    let mut accr = [0.0f32; W];
+    if ACC && !zero_acc {
+        accr.copy_from_slice(&acc[col0..col0 + W]);
+    }
+    for (e, s) in sums.iter_mut().enumerate() {
+        let start = args.delta_start(e) + col0;
+        let d: &[f32; W] = args.deltas[start..start + W].try_into().expect("block");
+        if ACC {
+            let w = args.weights[e];
+            for k in 0..W {
+                accr[k] = madd::<FUSED>(w, d[k], accr[k]);
+            }
+        }
+        for tile in 0..W / REDUCE_TILE {
+            let mut l = [0.0f32; LANES];
+            for q in 0..REDUCE_TILE / LANES {
+                for k in 0..LANES {
+                    let i = tile * REDUCE_TILE + q * LANES + k;
+                    l[k] = madd::<FUSED>(a[i], d[i], l[k]);
+                }
+            }
+            for k in 0..LANES {
+                s[k] += l[k];
+            }
+        }
+    }
+    if ACC {
+        acc[col0..col0 + W].copy_from_slice(&accr);
     }
 }
 
@@ -369,8 +628,10 @@ fn reduce_lanes(mut acc: [f32; LANES]) -> f32 {
     acc[0]
 }
 
+/// The partial sums of one tile (at most `REDUCE_TILE` columns): lane `k` adds the products of
+/// columns `k, k + LANES, ...` in order, starting from zero.
 #[inline(always)]
-fn dot_body<const FUSED: bool>(x: &[f32], y: &[f32]) -> f32 {
+fn tile_lanes<const FUSED: bool>(x: &[f32], y: &[f32]) -> [f32; LANES] {
     let mut acc = [0.0f32; LANES];
     let xs = x.chunks_exact(LANES);
     let ys = y.chunks_exact(LANES);
@@ -383,73 +644,238 @@ fn dot_body<const FUSED: bool>(x: &[f32], y: &[f32]) -> f32 {
     for (k, (&a, &b)) in xr.iter().zip(yr).enumerate() {
         acc[k] = madd::<FUSED>(a, b, acc[k]);
     }
-    reduce_lanes(acc)
+    acc
+}
+
+/// Tiles of `REDUCE_TILE` columns reduced on their own, their partial sums added in column
+/// order, then the lanes: any split of the row into whole tiles gives the same bits.
+#[inline(always)]
+fn dot_body<const FUSED: bool>(x: &[f32], y: &[f32]) -> f32 {
+    let mut sums = [0.0f32; LANES];
+    for (tx, ty) in x.chunks(REDUCE_TILE).zip(y.chunks(REDUCE_TILE)) {
+        let l = tile_lanes::<FUSED>(tx, ty);
+        for k in 0..LANES {
+            sums[k] += l[k];
+        }
+    }
+    reduce_lanes(sums)
 }
 
 #[inline(always)]
 fn sum_body(x: &[f32]) -> f32 {
-    let mut acc = [0.0f32; LANES];
-    let xs = x.chunks_exact(LANES);
-    let xr = xs.remainder();
-    for cx in xs {
+    let mut sums = [0.0f32; LANES];
+    for tile in x.chunks(REDUCE_TILE) {
+        let mut l = [0.0f32; LANES];
+        let cs = tile.chunks_exact(LANES);
+        let rest = cs.remainder();
+        for cx in cs {
+            for k in 0..LANES {
+                l[k] += cx[k];
+            }
+        }
+        for (k, &a) in rest.iter().enumerate() {
+            l[k] += a;
+        }
         for k in 0..LANES {
-            acc[k] += cx[k];
+            sums[k] += l[k];
         }
     }
-    for (k, &a) in xr.iter().enumerate() {
-        acc[k] += a;
-    }
-    reduce_lanes(acc)
+    reduce_lanes(sums)
 }
 
+// The AVX-512 intrinsics are stable from Rust 1.89, as is the `avx512f` target feature this
+// module has always needed; the declared MSRV predates both.
 #[cfg(target_arch = "x86_64")]
+#[allow(clippy::incompatible_msrv)]
 mod x86 {
-    use super::{axpy_body, dot_body, dots_body, scatter_body, weighted_sum_body};
+    use std::arch::x86_64::*;
+
+    use super::{axpy_body, dot_body, source_block, source_body, source_tail, sum_body};
+    use super::{prefetch, weighted_sum_body, Activation, SourceArgs};
+    use super::{BLOCK, EDGE_CHUNK, LANES, PREFETCH_EDGES, WIDE_BLOCK};
 
     #[target_feature(enable = "avx512f,fma")]
-    pub unsafe fn dots_avx512(
-        out: &mut [f32],
-        sources: &[u32],
-        act: &[f32],
-        stride: usize,
-        delta: &[f32],
+    pub unsafe fn backprop_source_avx512(
+        acc: &mut [f32],
+        zero_acc: bool,
+        args: &SourceArgs,
+        grads: &mut [f32],
     ) {
-        dots_body::<true>(out, sources, act, stride, delta)
+        source_avx512::<true>(acc, zero_acc, args, grads)
+    }
+
+    /// `source_body::<true, ACC, WIDE_BLOCK>` written with AVX-512 intrinsics (LLVM's own
+    /// vectorisation of the tile sums packs them into 2-float vectors): the same operations in
+    /// the same order, so the same bits.
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn source_avx512<const ACC: bool>(
+        acc: &mut [f32],
+        zero_acc: bool,
+        args: &SourceArgs,
+        grads: &mut [f32],
+    ) {
+        let batch = args.a_row.len();
+        if batch == WIDE_BLOCK {
+            return row_avx512::<ACC, { WIDE_BLOCK / 16 }>(acc, zero_acc, args, grads);
+        }
+        if batch == BLOCK {
+            return row_avx512::<ACC, { BLOCK / 16 }>(acc, zero_acc, args, grads);
+        }
+        let mut sums = [[0.0f32; LANES]; EDGE_CHUNK];
+        let sums = &mut sums[..grads.len()];
+        let mut c = 0;
+        while c + WIDE_BLOCK <= batch {
+            block_avx512::<ACC, { WIDE_BLOCK / 16 }>(acc, zero_acc, args, c, sums);
+            c += WIDE_BLOCK;
+        }
+        if c + BLOCK <= batch {
+            source_block::<true, ACC, BLOCK>(acc, zero_acc, args, c, sums);
+            c += BLOCK;
+        }
+        source_tail::<true, ACC>(acc, zero_acc, args, c, sums);
+        for (g, s) in grads.iter_mut().zip(sums.iter()) {
+            *g = reduce_avx512(_mm512_loadu_ps(s.as_ptr()));
+        }
+    }
+
+    /// `reduce_lanes`: halves added pairwise, 8 + 8, 4 + 4, 2 + 2, 1 + 1.
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn reduce_avx512(s: __m512) -> f32 {
+        let lo = _mm512_castps512_ps256(s);
+        let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(s)));
+        let r8 = _mm256_add_ps(lo, hi);
+        let r4 = _mm_add_ps(_mm256_castps256_ps128(r8), _mm256_extractf128_ps::<1>(r8));
+        let r2 = _mm_add_ps(r4, _mm_movehl_ps(r4, r4));
+        let r1 = _mm_add_ss(r2, _mm_shuffle_ps::<1>(r2, r2));
+        _mm_cvtss_f32(r1)
+    }
+
+    /// The partial sums of the tiles of one block (`N` registers, 4 per tile) added to `s`.
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn tile_sums<const N: usize>(a: &[__m512; N], d: &[__m512; N], mut s: __m512) -> __m512 {
+        let zero = _mm512_setzero_ps();
+        for t in 0..N / 4 {
+            let mut l = zero;
+            for q in 0..4 {
+                l = _mm512_fmadd_ps(a[4 * t + q], d[4 * t + q], l);
+            }
+            s = _mm512_add_ps(s, l);
+        }
+        s
+    }
+
+    /// A whole row of `16 N` columns (checked by the caller).
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn row_avx512<const ACC: bool, const N: usize>(
+        acc: &mut [f32],
+        zero_acc: bool,
+        args: &SourceArgs,
+        grads: &mut [f32],
+    ) {
+        let zero = _mm512_setzero_ps();
+        let mut a = [zero; N];
+        let mut c = [zero; N];
+        for k in 0..N {
+            a[k] = _mm512_loadu_ps(args.a_row.as_ptr().add(16 * k));
+            if ACC && !zero_acc {
+                c[k] = _mm512_loadu_ps(acc.as_ptr().add(16 * k));
+            }
+        }
+        let n = grads.len();
+        for (e, g) in grads.iter_mut().enumerate() {
+            if e + PREFETCH_EDGES < n {
+                let ahead = args
+                    .deltas
+                    .as_ptr()
+                    .add(args.delta_start(e + PREFETCH_EDGES));
+                for k in 0..N {
+                    prefetch(ahead.add(16 * k));
+                }
+            }
+            // In bounds: `backprop_source` checked every delta row.
+            let row = args.deltas.as_ptr().add(args.delta_start(e));
+            let mut d = [zero; N];
+            for k in 0..N {
+                d[k] = _mm512_loadu_ps(row.add(16 * k));
+            }
+            if ACC {
+                let w = _mm512_set1_ps(args.weights[e]);
+                for k in 0..N {
+                    c[k] = _mm512_fmadd_ps(w, d[k], c[k]);
+                }
+            }
+            *g = reduce_avx512(tile_sums(&a, &d, zero));
+        }
+        if ACC {
+            for k in 0..N {
+                _mm512_storeu_ps(acc.as_mut_ptr().add(16 * k), c[k]);
+            }
+        }
+    }
+
+    /// Columns `col0..col0 + 16 N` of every edge, the tiles' partial sums added to `sums`.
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn block_avx512<const ACC: bool, const N: usize>(
+        acc: &mut [f32],
+        zero_acc: bool,
+        args: &SourceArgs,
+        col0: usize,
+        sums: &mut [[f32; LANES]],
+    ) {
+        assert!(col0 + 16 * N <= args.a_row.len());
+        let zero = _mm512_setzero_ps();
+        let mut a = [zero; N];
+        let mut c = [zero; N];
+        for k in 0..N {
+            a[k] = _mm512_loadu_ps(args.a_row.as_ptr().add(col0 + 16 * k));
+            if ACC && !zero_acc {
+                c[k] = _mm512_loadu_ps(acc.as_ptr().add(col0 + 16 * k));
+            }
+        }
+        for (e, s) in sums.iter_mut().enumerate() {
+            let row = args.deltas.as_ptr().add(args.delta_start(e) + col0);
+            let mut d = [zero; N];
+            for k in 0..N {
+                d[k] = _mm512_loadu_ps(row.add(16 * k));
+            }
+            if ACC {
+                let w = _mm512_set1_ps(args.weights[e]);
+                for k in 0..N {
+                    c[k] = _mm512_fmadd_ps(w, d[k], c[k]);
+                }
+            }
+            let total = tile_sums(&a, &d, _mm512_loadu_ps(s.as_ptr()));
+            _mm512_storeu_ps(s.as_mut_ptr(), total);
+        }
+        if ACC {
+            for k in 0..N {
+                _mm512_storeu_ps(acc.as_mut_ptr().add(col0 + 16 * k), c[k]);
+            }
+        }
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn dots_avx2(
-        out: &mut [f32],
-        sources: &[u32],
-        act: &[f32],
-        stride: usize,
-        delta: &[f32],
+    pub unsafe fn backprop_source_avx2(
+        acc: &mut [f32],
+        zero_acc: bool,
+        args: &SourceArgs,
+        grads: &mut [f32],
     ) {
-        dots_body::<true>(out, sources, act, stride, delta)
+        source_body::<true, true, BLOCK>(acc, zero_acc, args, grads)
     }
 
     #[target_feature(enable = "avx512f,fma")]
-    pub unsafe fn scatter_avx512(
-        grad: *mut f32,
-        sources: &[u32],
-        weights: &[f32],
-        stride: usize,
-        col0: usize,
-        delta: &[f32],
-    ) {
-        scatter_body::<true>(grad, sources, weights, stride, col0, delta)
+    pub unsafe fn source_gradients_avx512(args: &SourceArgs, grads: &mut [f32]) {
+        source_avx512::<false>(&mut [], false, args, grads)
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn scatter_avx2(
-        grad: *mut f32,
-        sources: &[u32],
-        weights: &[f32],
-        stride: usize,
-        col0: usize,
-        delta: &[f32],
-    ) {
-        scatter_body::<true>(grad, sources, weights, stride, col0, delta)
+    pub unsafe fn source_gradients_avx2(args: &SourceArgs, grads: &mut [f32]) {
+        source_body::<true, false, BLOCK>(&mut [], false, args, grads)
     }
 
     #[target_feature(enable = "avx512f,fma")]
@@ -463,7 +889,7 @@ mod x86 {
         stride: usize,
         col0: usize,
     ) {
-        weighted_sum_body::<true>(out, bias, sources, weights, act, stride, col0)
+        weighted_sum_body::<true, WIDE_BLOCK>(out, bias, sources, weights, act, stride, col0)
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -477,7 +903,37 @@ mod x86 {
         stride: usize,
         col0: usize,
     ) {
-        weighted_sum_body::<true>(out, bias, sources, weights, act, stride, col0)
+        weighted_sum_body::<true, BLOCK>(out, bias, sources, weights, act, stride, col0)
+    }
+
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn sum_avx512(x: &[f32]) -> f32 {
+        sum_body(x)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn sum_avx2(x: &[f32]) -> f32 {
+        sum_body(x)
+    }
+
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn activate_avx512(f: Activation, a: &mut [f32]) {
+        f.apply_in_place(a)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn activate_avx2(f: Activation, a: &mut [f32]) {
+        f.apply_in_place(a)
+    }
+
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn backprop_from_output_avx512(f: Activation, a: &[f32], grad: &mut [f32]) {
+        f.backprop_from_output(a, grad)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn backprop_from_output_avx2(f: Activation, a: &[f32], grad: &mut [f32]) {
+        f.backprop_from_output(a, grad)
     }
 
     #[target_feature(enable = "avx512f,fma")]
@@ -572,43 +1028,115 @@ mod tests {
     }
 
     #[test]
-    fn per_neuron_kernels_equal_per_connection_calls() {
+    fn backprop_source_equals_per_connection_calls() {
         let mut rng = Rng::new(2);
-        for &batch in &[1usize, 20, 64, 100] {
-            let act = random_vec(&mut rng, 6 * batch);
-            let delta = random_vec(&mut rng, batch);
-            let sources = [5u32, 0, 3, 3];
-            let weights = random_vec(&mut rng, 4);
+        for &batch in &[1usize, 20, 64, 100, 128, 200, 300] {
+            let rows = 9;
+            let deltas = random_vec(&mut rng, rows * batch);
+            let a_row = random_vec(&mut rng, batch);
+            let targets = [5u32, 6, 8, 8, 10];
+            let weights = random_vec(&mut rng, targets.len());
+            let base = 2;
+            let acc0 = random_vec(&mut rng, batch);
+            let mut fused_bits: Option<(Vec<f32>, Vec<f32>)> = None;
             for simd in supported() {
-                let mut out = vec![0.0; 4];
-                simd.dots(&mut out, &sources, &act, batch, &delta);
-                for (o, &s) in out.iter().zip(&sources) {
-                    let row = &act[s as usize * batch..][..batch];
-                    let expect = simd.dot(row, &delta);
-                    if simd.level() == Level::Scalar {
-                        assert_eq!(*o, expect);
-                    } else {
-                        assert_eq!(o.to_bits(), expect.to_bits(), "{:?}", simd.level());
+                let fused = matches!(simd.level(), Level::Avx2Fma | Level::Avx512);
+                let mut expect_acc = acc0.clone();
+                let mut expect_grads = vec![0.0; targets.len()];
+                for (e, (&t, &w)) in targets.iter().zip(&weights).enumerate() {
+                    let row = &deltas[(t as usize - base) * batch..][..batch];
+                    expect_grads[e] = simd.dot(&a_row, row);
+                    simd.axpy(&mut expect_acc, w, row);
+                }
+                let mut acc = acc0.clone();
+                let mut grads = vec![0.0; targets.len()];
+                simd.backprop_source(
+                    Some(&mut acc),
+                    false,
+                    &a_row,
+                    &targets,
+                    &weights,
+                    &deltas,
+                    base,
+                    &mut grads,
+                );
+                if simd.level() == Level::Scalar {
+                    for (g, e) in grads.iter().zip(&expect_grads) {
+                        assert!((g - e).abs() <= 1e-5 * batch as f32);
+                    }
+                } else {
+                    assert_eq!(grads, expect_grads, "{:?} batch {batch}", simd.level());
+                }
+                assert_eq!(acc, expect_acc, "{:?} batch {batch}", simd.level());
+                // Starting from zero equals starting from a zero row.
+                let mut zeroed = acc0.clone();
+                let mut from_zero = vec![0.0; batch];
+                let mut g2 = vec![0.0; targets.len()];
+                let args = (&a_row, &targets, &weights, &deltas);
+                simd.backprop_source(
+                    Some(&mut zeroed),
+                    true,
+                    args.0,
+                    args.1,
+                    args.2,
+                    args.3,
+                    base,
+                    &mut g2,
+                );
+                simd.backprop_source(
+                    Some(&mut from_zero),
+                    false,
+                    args.0,
+                    args.1,
+                    args.2,
+                    args.3,
+                    base,
+                    &mut g2,
+                );
+                assert_eq!(zeroed, from_zero);
+                // Without the input gradient the weight gradients are the same.
+                let mut g3 = vec![0.0; targets.len()];
+                simd.backprop_source(None, false, args.0, args.1, args.2, args.3, base, &mut g3);
+                assert_eq!(g3, grads);
+                // The AVX2 (64-column) and AVX-512 (128-column) paths give the same bits.
+                if fused {
+                    match &fused_bits {
+                        None => fused_bits = Some((acc.clone(), grads.clone())),
+                        Some((a, g)) => {
+                            assert_eq!(a, &acc);
+                            assert_eq!(g, &grads);
+                        }
                     }
                 }
-                let mut grad = act.clone();
-                // SAFETY: `grad` is exclusively ours.
-                unsafe {
-                    simd.scatter(
-                        grad.as_mut_ptr(),
-                        grad.len(),
-                        &sources,
-                        &weights,
-                        batch,
-                        0,
-                        &delta,
-                    )
-                };
-                let mut expect = act.clone();
-                for (&s, &w) in sources.iter().zip(&weights) {
-                    simd.axpy(&mut expect[s as usize * batch..][..batch], w, &delta);
+            }
+        }
+    }
+
+    #[test]
+    fn dot_reduces_by_tiles_in_column_order() {
+        let mut rng = Rng::new(4);
+        for &batch in &[64usize, 128, 150, 256] {
+            let x = random_vec(&mut rng, batch);
+            let y = random_vec(&mut rng, batch);
+            for simd in supported()
+                .into_iter()
+                .filter(|s| s.level() != Level::Scalar)
+            {
+                // Whole tiles reduced on their own then added in order: the dot of the first
+                // tiles followed by the rest, lane by lane, equals the whole dot.
+                let fused = simd.level() != Level::Chunked;
+                let mut sums = [0.0f32; LANES];
+                for (tx, ty) in x.chunks(REDUCE_TILE).zip(y.chunks(REDUCE_TILE)) {
+                    let l = if fused {
+                        tile_lanes::<true>(tx, ty)
+                    } else {
+                        tile_lanes::<false>(tx, ty)
+                    };
+                    for k in 0..LANES {
+                        sums[k] += l[k];
+                    }
                 }
-                assert_eq!(grad, expect, "{:?}", simd.level());
+                assert_eq!(simd.dot(&x, &y), reduce_lanes(sums), "{:?}", simd.level());
             }
         }
     }
@@ -620,6 +1148,7 @@ mod tests {
         let act = random_vec(&mut rng, 5 * batch);
         let sources = [4u32, 1, 0];
         let weights = random_vec(&mut rng, 3);
+        let mut fused_bits = None;
         for simd in supported() {
             let mut whole = vec![0.0; batch];
             simd.weighted_sum(&mut whole, -0.1, &sources, &weights, &act, batch, 0);
@@ -628,6 +1157,13 @@ mod tests {
                 simd.weighted_sum(chunk, -0.1, &sources, &weights, &act, batch, t * 48);
             }
             assert_eq!(whole, tiled, "{:?}", simd.level());
+            // 64- and 128-column blocks add in the same order.
+            if matches!(simd.level(), Level::Avx2Fma | Level::Avx512) {
+                match &fused_bits {
+                    None => fused_bits = Some(whole),
+                    Some(bits) => assert_eq!(bits, &whole),
+                }
+            }
         }
     }
 }

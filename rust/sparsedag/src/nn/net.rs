@@ -3,16 +3,20 @@
 //! neuron-major [`Workspace`].
 //!
 //! Parallel work never changes results: a layer is split into (neuron, column tile) units in
-//! the forward pass, into column tiles for the input-gradient scatter and into neurons for the
-//! weight gradients; every float is computed by exactly one unit with the same operation order
-//! whatever the split, and no reduction crosses units.
+//! the forward pass and into neurons in the backward pass; every float is computed by exactly
+//! one unit with the same operation order whatever the split, and no reduction crosses units.
+//!
+//! The backward pass goes source by source: neuron i of a layer gathers its input gradient
+//! `sum_j w_ij delta_j` over its out-edges (whose targets lie in later layers, already done),
+//! and in the same pass over the delta rows takes each out-edge's weight gradient
+//! `dot(a_i, delta_j)` and applies the optimiser step to that weight (after its last read).
 
 use std::str::FromStr;
 
 use rayon::prelude::*;
 
 use super::activation::{all_relu_slope, Activation};
-use super::kernels::Simd;
+use super::kernels::{Simd, EDGE_CHUNK};
 use super::optim::{State, Step};
 use super::plan::Plan;
 use crate::error::{invalid, Error, Result};
@@ -22,10 +26,6 @@ use crate::graph::Dag;
 /// tile, so at large batches the source rows a layer reads (one 1 KiB slice each) stay in cache
 /// while every target of the layer gathers from them. (64 measured slower: more per-unit work.)
 const TILE: usize = 256;
-/// Columns per unit of the input-gradient scatter (several units even at batch 128).
-const SCATTER_TILE: usize = 64;
-/// Weight gradients computed per kernel call before the optimiser applies them.
-const GRAD_CHUNK: usize = 64;
 /// Multiply-adds below which a layer step runs on the calling thread (rayon's fork-join
 /// overhead would dominate).
 const PARALLEL_WORK: usize = 1 << 17;
@@ -105,15 +105,73 @@ impl Dropout {
 }
 
 /// Activation buffers of one batch, neuron-major: row `j` of each holds `batch` floats.
+///
+/// A workspace serves one network: it also keeps the out-edge index of the network's plan
+/// for the backward pass (built on first use; [`Workspace::forget_structure`] drops it when the
+/// topology changes).
 #[derive(Debug, Clone, Default)]
 pub struct Workspace {
     batch: usize,
-    /// Pre-activations.
+    /// Pre-activations, kept only for neurons whose derivative needs them
+    /// ([`Activation::needs_input`]).
     z: Vec<f32>,
     /// Activations (after dropout); rows `0..num_inputs` hold the inputs.
     a: Vec<f32>,
-    /// dL/da, then dL/dz in place.
+    /// dL/da of the outputs from the loss; the backward pass turns every computed row into
+    /// dL/dz.
     g: Vec<f32>,
+    out: Option<OutEdges>,
+}
+
+/// The out-edges of every node as a CSR over internal ids, targets ascending, each with the
+/// position of its weight in the plan's in-edge order. Part of the training workspace (4 + 4
+/// bytes per connection), freed with it.
+#[derive(Debug, Clone)]
+struct OutEdges {
+    nodes: usize,
+    offsets: Vec<usize>,
+    targets: Vec<u32>,
+    positions: Vec<u32>,
+}
+
+impl OutEdges {
+    fn new(plan: &Plan) -> OutEdges {
+        let n = plan.num_nodes();
+        let sources = plan.in_sources();
+        let mut offsets = vec![0usize; n + 1];
+        for &s in sources {
+            offsets[s as usize + 1] += 1;
+        }
+        for v in 0..n {
+            offsets[v + 1] += offsets[v];
+        }
+        let mut cursor = offsets[..n].to_vec();
+        let mut targets = vec![0u32; sources.len()];
+        let mut positions = vec![0u32; sources.len()];
+        // Targets in ascending order fill every row already sorted.
+        for j in plan.num_inputs()..n {
+            for p in plan.in_range(j) {
+                let slot = &mut cursor[sources[p] as usize];
+                targets[*slot] = j as u32;
+                positions[*slot] = p as u32;
+                *slot += 1;
+            }
+        }
+        OutEdges {
+            nodes: n,
+            offsets,
+            targets,
+            positions,
+        }
+    }
+
+    fn fits(&self, plan: &Plan) -> bool {
+        self.nodes == plan.num_nodes() && self.targets.len() == plan.num_edges()
+    }
+
+    fn bytes(&self) -> usize {
+        8 * self.offsets.capacity() + 4 * (self.targets.capacity() + self.positions.capacity())
+    }
 }
 
 impl Workspace {
@@ -151,9 +209,19 @@ impl Workspace {
         &self.a
     }
 
-    /// Zeroes the gradient rows of the computed nodes, ready for the loss.
-    pub fn clear_gradients(&mut self, num_inputs: usize) {
-        self.g[num_inputs * self.batch..].fill(0.0);
+    /// Zeroes the gradient rows of the outputs, ready for the loss (the backward pass writes
+    /// every other row before reading it).
+    pub fn clear_gradients(&mut self, outputs: &[u32]) {
+        let batch = self.batch;
+        for &o in outputs {
+            self.g[o as usize * batch..][..batch].fill(0.0);
+        }
+    }
+
+    /// Drops what the workspace keeps of the network's structure: needed after the topology
+    /// of the network it serves changes.
+    pub fn forget_structure(&mut self) {
+        self.out = None;
     }
 
     /// Activations (read) and gradient rows (written by the loss).
@@ -163,6 +231,7 @@ impl Workspace {
 
     pub fn bytes(&self) -> usize {
         4 * (self.z.capacity() + self.a.capacity() + self.g.capacity())
+            + self.out.as_ref().map_or(0, OutEdges::bytes)
     }
 }
 
@@ -533,11 +602,21 @@ impl Net {
         j >= self.plan.num_inputs() && !self.plan.is_output(j)
     }
 
+    /// The dropout of node `j` (hidden nodes only).
+    #[inline]
+    fn dropout_of(&self, j: usize, dropout: Option<Dropout>) -> Option<Dropout> {
+        dropout.filter(|_| self.is_hidden(j))
+    }
+
     /// Computes every layer; the input rows of `ws` must be filled.
     pub fn forward(&self, ws: &mut Workspace, dropout: Option<Dropout>, simd: Simd) {
         let batch = ws.batch;
         let plan = &self.plan;
         let offsets = plan.in_offsets();
+        let layer_work = |k: usize| {
+            let r = plan.layer(k);
+            (offsets[r.end] - offsets[r.start] + r.len()) * batch
+        };
         for k in 0..plan.num_layers() {
             let range = plan.layer(k);
             let (lo, hi) = (range.start, range.end);
@@ -547,24 +626,11 @@ impl Net {
             let a_layer = &mut pending[..(hi - lo) * batch];
             let z_layer = &mut ws.z[lo * batch..hi * batch];
             let unit = |j: usize, col0: usize, z: &mut [f32], a: &mut [f32]| {
-                let r = plan.in_range(j);
-                simd.weighted_sum(
-                    z,
-                    self.biases[j],
-                    &plan.in_sources()[r.clone()],
-                    &self.weights[r],
-                    done,
-                    batch,
-                    col0,
-                );
-                self.activations[j].apply(z, a);
-                if let Some(d) = dropout.filter(|_| self.is_hidden(j)) {
-                    d.apply(j, col0, a);
-                }
+                self.forward_unit(j, col0, done, batch, z, a, dropout, simd);
             };
             let tiles = batch.div_ceil(TILE);
             let units = (hi - lo) * tiles;
-            if (edges + hi - lo) * batch < PARALLEL_WORK || units == 1 {
+            if layer_work(k) < PARALLEL_WORK || units == 1 {
                 for (jj, (z, a)) in z_layer
                     .chunks_mut(batch)
                     .zip(a_layer.chunks_mut(batch))
@@ -592,7 +658,39 @@ impl Net {
         }
     }
 
-    /// Back-propagates dL/da (already in the gradient rows of `ws`, see
+    /// Columns `col0..col0 + a.len()` of node `j`: its pre-activations (into `z` when the
+    /// derivative needs them, else straight into `a`), activation and dropout. `done` holds
+    /// the activation rows of every earlier layer.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn forward_unit(
+        &self,
+        j: usize,
+        col0: usize,
+        done: &[f32],
+        batch: usize,
+        z: &mut [f32],
+        a: &mut [f32],
+        dropout: Option<Dropout>,
+        simd: Simd,
+    ) {
+        let r = self.plan.in_range(j);
+        let (sources, weights) = (&self.plan.in_sources()[r.clone()], &self.weights[r]);
+        let drop = self.dropout_of(j, dropout);
+        let f = self.activations[j];
+        if f.needs_input(drop.is_some()) {
+            simd.weighted_sum(z, self.biases[j], sources, weights, done, batch, col0);
+            f.apply(z, a);
+        } else {
+            simd.weighted_sum(a, self.biases[j], sources, weights, done, batch, col0);
+            simd.activate(f, a);
+        }
+        if let Some(d) = drop {
+            d.apply(j, col0, a);
+        }
+    }
+
+    /// Back-propagates dL/da of the outputs (already in their gradient rows of `ws`, see
     /// [`Workspace::clear_gradients`]) through every layer after a forward pass with the same
     /// dropout, and hands each parameter's gradient to `sink`.
     pub fn backward(
@@ -603,163 +701,247 @@ impl Net {
         sink: Sink<'_>,
     ) {
         let batch = ws.batch;
-        let num_inputs = self.plan.num_inputs();
-        let (mut store, mut apply) = match sink {
-            Sink::Store { weights, biases } => (Some((weights, biases)), None),
-            Sink::Apply { step, state } => (None, Some((step, state))),
-        };
-        for k in (0..self.plan.num_layers()).rev() {
-            let range = self.plan.layer(k);
+        if ws.out.as_ref().is_none_or(|o| !o.fits(&self.plan)) {
+            ws.out = Some(OutEdges::new(&self.plan));
+        }
+        let Workspace { z, a, g, out, .. } = ws;
+        let out = out.as_ref().expect("built above");
+        let (z, a): (&[f32], &[f32]) = (z, a);
+        let params = Params::new(&mut self.weights, &mut self.biases, self.train_bias, sink);
+        let this: &Net = self;
+        let plan = &this.plan;
+        let num_inputs = plan.num_inputs();
+        for k in (0..plan.num_layers()).rev() {
+            let range = plan.layer(k);
             let (lo, hi) = (range.start, range.end);
-            let offsets = self.plan.in_offsets();
-            let edges = offsets[hi] - offsets[lo];
-            let parallel = (edges + hi - lo) * batch >= PARALLEL_WORK;
-            let (low, layer_g) = ws.g.split_at_mut(lo * batch);
-            let layer_g = &mut layer_g[..(hi - lo) * batch];
-            let z_layer = &ws.z[lo * batch..hi * batch];
-
-            // dL/da -> dL/dz, in place.
-            let to_delta = |(jj, (g, z)): (usize, (&mut [f32], &[f32]))| {
-                let j = lo + jj;
-                if let Some(d) = dropout.filter(|_| self.is_hidden(j)) {
-                    d.apply(j, 0, g);
+            let work = (out.offsets[hi] - out.offsets[lo] + hi - lo) * batch;
+            let (low, deltas) = g.split_at_mut(hi * batch);
+            let deltas: &[f32] = deltas;
+            let rows = Shared::new(&mut low[lo * batch..]);
+            let node = |i: usize| {
+                // SAFETY: unit i owns gradient row i; the rows read lie above the layer.
+                let acc = unsafe { rows.range((i - lo) * batch, batch) };
+                let a_row = &a[i * batch..][..batch];
+                this.backprop_node(i, Some(acc), a_row, out, deltas, hi, simd, &params);
+                let drop = this.dropout_of(i, dropout);
+                if let Some(d) = drop {
+                    d.apply(i, 0, acc);
                 }
-                self.activations[j].backprop(z, g);
-            };
-            if parallel {
-                layer_g
-                    .par_chunks_mut(batch)
-                    .zip(z_layer.par_chunks(batch))
-                    .enumerate()
-                    .for_each(to_delta);
-            } else {
-                layer_g
-                    .chunks_mut(batch)
-                    .zip(z_layer.chunks(batch))
-                    .enumerate()
-                    .for_each(to_delta);
-            }
-            let deltas: &[f32] = layer_g;
-
-            // Input gradients of the non-input sources, by column tiles: within a tile every
-            // row is updated in edge order, whatever the number of threads.
-            if lo > num_inputs {
-                let plan = &self.plan;
-                let weights = &self.weights;
-                let lows = Shared::new(low);
-                let scatter = |t: usize| {
-                    let col0 = t * SCATTER_TILE;
-                    let width = SCATTER_TILE.min(batch - col0);
-                    for j in lo..hi {
-                        let delta = &deltas[(j - lo) * batch + col0..][..width];
-                        let r = plan.in_range(j);
-                        let sources = &plan.in_sources()[r.clone()];
-                        let first = sources.partition_point(|&s| (s as usize) < num_inputs);
-                        // SAFETY: tiles own disjoint column ranges of the rows below the
-                        // layer; nothing else touches them during the scatter.
-                        unsafe {
-                            simd.scatter(
-                                lows.as_ptr(),
-                                lows.len(),
-                                &sources[first..],
-                                &weights[r][first..],
-                                batch,
-                                col0,
-                                delta,
-                            )
-                        };
-                    }
-                };
-                let tiles = batch.div_ceil(SCATTER_TILE);
-                if parallel && tiles > 1 {
-                    (0..tiles).into_par_iter().for_each(scatter);
+                let f = this.activations[i];
+                if f.needs_input(drop.is_some()) {
+                    f.backprop(&z[i * batch..][..batch], acc);
                 } else {
-                    (0..tiles).for_each(scatter);
+                    simd.backprop_from_output(f, a_row, acc);
+                }
+                // SAFETY: unit i owns bias i.
+                unsafe { params.bias(i, simd.sum(acc)) };
+            };
+            run_nodes(lo..hi, work >= PARALLEL_WORK, node);
+        }
+        // The inputs: weight gradients of their out-edges only.
+        let work = (out.offsets[num_inputs] + num_inputs) * batch;
+        let deltas: &[f32] = &g[num_inputs * batch..];
+        let node = |i: usize| {
+            let a_row = &a[i * batch..][..batch];
+            this.backprop_node(i, None, a_row, out, deltas, num_inputs, simd, &params);
+        };
+        run_nodes(0..num_inputs, work >= PARALLEL_WORK, node);
+    }
+
+    /// The out-edges of node `i`: their weight gradients to `params`, and with `acc` (node i's
+    /// gradient row) the input gradient `sum_j w_ij delta_j`, from zero unless i is an output.
+    /// The rows of `deltas` are the nodes from `base` on.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn backprop_node(
+        &self,
+        i: usize,
+        mut acc: Option<&mut [f32]>,
+        a_row: &[f32],
+        out: &OutEdges,
+        deltas: &[f32],
+        base: usize,
+        simd: Simd,
+        params: &Params,
+    ) {
+        let zero = !self.plan.is_output(i);
+        let (start, end) = (out.offsets[i], out.offsets[i + 1]);
+        if start == end {
+            if let Some(acc) = acc.as_deref_mut().filter(|_| zero) {
+                acc.fill(0.0);
+            }
+            return;
+        }
+        let mut weights = [0.0f32; EDGE_CHUNK];
+        let mut grads = [0.0f32; EDGE_CHUNK];
+        let mut chunk = start;
+        while chunk < end {
+            let len = EDGE_CHUNK.min(end - chunk);
+            let positions = &out.positions[chunk..chunk + len];
+            for (w, &p) in weights.iter_mut().zip(positions) {
+                // SAFETY: node i alone touches the weights of its out-edges.
+                *w = unsafe { params.weight(p as usize) };
+            }
+            simd.backprop_source(
+                acc.as_deref_mut(),
+                zero && chunk == start,
+                a_row,
+                &out.targets[chunk..chunk + len],
+                &weights[..len],
+                deltas,
+                base,
+                &mut grads[..len],
+            );
+            // SAFETY: as above.
+            unsafe { params.weight_gradients(positions, &mut weights[..len], &grads[..len]) };
+            chunk += len;
+        }
+    }
+}
+
+/// Where the gradients go, shared by the units of a layer: each unit touches only the weights
+/// of its own out-edges and its own bias.
+struct Params {
+    weights: Shared<f32>,
+    biases: Shared<f32>,
+    kind: ParamsKind,
+}
+
+enum ParamsKind {
+    Store {
+        weights: Shared<f32>,
+        biases: Shared<f32>,
+    },
+    Apply {
+        step: Step,
+        train_bias: bool,
+        weight_slots: [Shared<f32>; 2],
+        bias_slots: [Shared<f32>; 2],
+    },
+}
+
+impl Params {
+    fn new(weights: &mut [f32], biases: &mut [f32], train_bias: bool, sink: Sink<'_>) -> Params {
+        let kind = match sink {
+            Sink::Store {
+                weights: gw,
+                biases: gb,
+            } => {
+                assert!(gw.len() == weights.len() && gb.len() == biases.len());
+                ParamsKind::Store {
+                    weights: Shared::new(gw),
+                    biases: Shared::new(gb),
                 }
             }
+            Sink::Apply { step, state } => {
+                let [w0, w1] = &mut state.weight_slots;
+                let [b0, b1] = &mut state.bias_slots;
+                for (slot, len) in [(&*w0, weights.len()), (&*w1, weights.len())]
+                    .into_iter()
+                    .chain([(&*b0, biases.len()), (&*b1, biases.len())])
+                {
+                    assert!(slot.is_empty() || slot.len() == len, "optimiser state size");
+                }
+                ParamsKind::Apply {
+                    step,
+                    train_bias,
+                    weight_slots: [Shared::new(w0), Shared::new(w1)],
+                    bias_slots: [Shared::new(b0), Shared::new(b1)],
+                }
+            }
+        };
+        Params {
+            weights: Shared::new(weights),
+            biases: Shared::new(biases),
+            kind,
+        }
+    }
 
-            // Weight and bias gradients at the existing edges only, by neuron.
-            let acts: &[f32] = &ws.a;
-            let plan = &self.plan;
-            let train_bias = self.train_bias;
-            let w_all = Shared::new(&mut self.weights);
-            let b_all = Shared::new(&mut self.biases);
-            // Gradients of the in-edges of j, `GRAD_CHUNK` at a time, into `out`.
-            let gradients_of = |j: usize, start: usize, out: &mut [f32]| {
-                let sources = &plan.in_sources()[start..start + out.len()];
-                simd.dots(
-                    out,
-                    sources,
-                    acts,
-                    batch,
-                    &deltas[(j - lo) * batch..][..batch],
-                );
-            };
-            let bias_gradient = |j: usize| simd.sum(&deltas[(j - lo) * batch..][..batch]);
-            match (&mut store, &mut apply) {
-                (Some((gw, gb)), _) => {
-                    let gws = Shared::new(gw);
-                    let gbs = Shared::new(gb);
-                    let node = |j: usize| {
-                        let r = plan.in_range(j);
-                        // SAFETY: node j owns its in-edge positions and its bias.
-                        let out = unsafe { gws.range(r.start, r.len()) };
-                        gradients_of(j, r.start, out);
-                        unsafe { gbs.range(j, 1)[0] = bias_gradient(j) };
-                    };
-                    run_nodes(lo..hi, parallel, node);
+    /// # Safety
+    /// Nobody may write weight `p` concurrently.
+    #[inline]
+    unsafe fn weight(&self, p: usize) -> f32 {
+        assert!(p < self.weights.len(), "weight out of bounds");
+        *self.weights.as_ptr().add(p)
+    }
+
+    /// The gradients of the weights at `positions`, whose current values are `weights`
+    /// (overwritten).
+    ///
+    /// # Safety
+    /// The caller alone touches these weights (and their state) during the call.
+    #[inline]
+    unsafe fn weight_gradients(&self, positions: &[u32], weights: &mut [f32], grads: &[f32]) {
+        match &self.kind {
+            ParamsKind::Store { weights: out, .. } => {
+                for (&p, &g) in positions.iter().zip(grads) {
+                    out.range(p as usize, 1)[0] = g;
                 }
-                (None, Some((step, state))) => {
-                    let slots = [
-                        Shared::new(&mut state.weight_slots[0]),
-                        Shared::new(&mut state.weight_slots[1]),
-                    ];
-                    let bias_slots = [
-                        Shared::new(&mut state.bias_slots[0]),
-                        Shared::new(&mut state.bias_slots[1]),
-                    ];
-                    let node = |j: usize| {
-                        let r = plan.in_range(j);
-                        let (start, len) = (r.start, r.len());
-                        // SAFETY: node j owns its in-edge positions and its bias.
-                        let w = unsafe { w_all.range(start, len) };
-                        let mut s0 = unsafe { slot(&slots[0], start, len) };
-                        let mut s1 = unsafe { slot(&slots[1], start, len) };
-                        let mut grads = [0.0f32; GRAD_CHUNK];
-                        for chunk in (0..len).step_by(GRAD_CHUNK) {
-                            let count = GRAD_CHUNK.min(len - chunk);
-                            gradients_of(j, start + chunk, &mut grads[..count]);
-                            for (k, &g) in grads[..count].iter().enumerate() {
-                                let i = chunk + k;
-                                let (mut d0, mut d1) = (0.0, 0.0);
-                                step.update(
-                                    &mut w[i],
-                                    g,
-                                    s0.as_deref_mut().map_or(&mut d0, |s| &mut s[i]),
-                                    s1.as_deref_mut().map_or(&mut d1, |s| &mut s[i]),
-                                );
-                            }
+            }
+            ParamsKind::Apply {
+                step, weight_slots, ..
+            } => {
+                let len = positions.len();
+                let mut slots = [[0.0f32; EDGE_CHUNK]; 2];
+                let used = [weight_slots[0].len() > 0, weight_slots[1].len() > 0];
+                for k in 0..2 {
+                    if used[k] {
+                        for (s, &p) in slots[k].iter_mut().zip(positions) {
+                            *s = weight_slots[k].range(p as usize, 1)[0];
                         }
-                        if train_bias {
-                            let g = bias_gradient(j);
-                            let b = unsafe { &mut b_all.range(j, 1)[0] };
-                            let s0 = unsafe { slot(&bias_slots[0], j, 1) };
-                            let s1 = unsafe { slot(&bias_slots[1], j, 1) };
-                            let (mut d0, mut d1) = (0.0, 0.0);
-                            step.update(
-                                b,
-                                g,
-                                s0.map_or(&mut d0, |s| &mut s[0]),
-                                s1.map_or(&mut d1, |s| &mut s[0]),
-                            );
-                        }
-                    };
-                    run_nodes(lo..hi, parallel, node);
+                    }
                 }
-                _ => unreachable!("exactly one sink"),
+                let [s0, s1] = &mut slots;
+                let s0 = if used[0] {
+                    &mut s0[..len]
+                } else {
+                    &mut s0[..0]
+                };
+                let s1 = if used[1] {
+                    &mut s1[..len]
+                } else {
+                    &mut s1[..0]
+                };
+                step.update_slice(weights, grads, s0, s1);
+                for (&p, &w) in positions.iter().zip(weights.iter()) {
+                    self.weights.range(p as usize, 1)[0] = w;
+                }
+                for (k, values) in [&*s0, &*s1].into_iter().enumerate() {
+                    for (&p, &v) in positions.iter().zip(values) {
+                        weight_slots[k].range(p as usize, 1)[0] = v;
+                    }
+                }
             }
         }
     }
+
+    /// # Safety
+    /// The caller alone touches bias `j` (and its state) during the call.
+    #[inline]
+    unsafe fn bias(&self, j: usize, gradient: f32) {
+        match &self.kind {
+            ParamsKind::Store { biases, .. } => biases.range(j, 1)[0] = gradient,
+            ParamsKind::Apply {
+                step,
+                train_bias: true,
+                bias_slots,
+                ..
+            } => update(step, &self.biases, bias_slots, j, gradient),
+            ParamsKind::Apply { .. } => {}
+        }
+    }
+}
+
+/// One optimiser step on parameter `k` of `params`.
+///
+/// # Safety
+/// As [`Shared::range`].
+#[inline]
+unsafe fn update(step: &Step, params: &Shared<f32>, slots: &[Shared<f32>; 2], k: usize, g: f32) {
+    let (mut d0, mut d1) = (0.0, 0.0);
+    let s0 = slot(&slots[0], k, 1).map_or(&mut d0, |s| &mut s[0]);
+    let s1 = slot(&slots[1], k, 1).map_or(&mut d1, |s| &mut s[0]);
+    step.update(&mut params.range(k, 1)[0], g, s0, s1);
 }
 
 impl Net {

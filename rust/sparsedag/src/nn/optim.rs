@@ -128,22 +128,71 @@ impl Step {
     /// are ignored).
     #[inline]
     pub fn update(&self, w: &mut f32, gradient: f32, s0: &mut f32, s1: &mut f32) {
-        let o = &self.optimizer;
-        let g = gradient + o.weight_decay * *w;
-        match o.kind {
-            Kind::Sgd => *w -= o.lr * g,
+        match self.optimizer.kind {
+            Kind::Sgd => self.sgd(w, gradient),
+            Kind::Momentum { momentum } => self.momentum(momentum, w, gradient, s0),
+            Kind::Adam { beta1, beta2, eps } => self.adam(beta1, beta2, eps, w, gradient, s0, s1),
+        }
+    }
+
+    /// [`Step::update`] on every parameter of a slice (the same operations, one dispatch);
+    /// a slot slice the optimiser does not use may be empty.
+    #[inline]
+    pub fn update_slice(&self, w: &mut [f32], gradients: &[f32], s0: &mut [f32], s1: &mut [f32]) {
+        let n = w.len();
+        assert_eq!(n, gradients.len());
+        let params = w.iter_mut().zip(gradients);
+        match self.optimizer.kind {
+            Kind::Sgd => params.for_each(|(w, &g)| self.sgd(w, g)),
             Kind::Momentum { momentum } => {
-                *s0 = momentum * *s0 + g;
-                *w -= o.lr * *s0;
+                assert_eq!(s0.len(), n);
+                for ((w, &g), s0) in params.zip(s0) {
+                    self.momentum(momentum, w, g, s0);
+                }
             }
             Kind::Adam { beta1, beta2, eps } => {
-                *s0 = beta1 * *s0 + (1.0 - beta1) * g;
-                *s1 = beta2 * *s1 + (1.0 - beta2) * g * g;
-                let m = *s0 / self.correction1;
-                let v = *s1 / self.correction2;
-                *w -= o.lr * m / (v.sqrt() + eps);
+                assert!(s0.len() == n && s1.len() == n);
+                for (((w, &g), s0), s1) in params.zip(s0).zip(s1) {
+                    self.adam(beta1, beta2, eps, w, g, s0, s1);
+                }
             }
         }
+    }
+
+    #[inline(always)]
+    fn sgd(&self, w: &mut f32, gradient: f32) {
+        let o = &self.optimizer;
+        let g = gradient + o.weight_decay * *w;
+        *w -= o.lr * g;
+    }
+
+    #[inline(always)]
+    fn momentum(&self, momentum: f32, w: &mut f32, gradient: f32, s0: &mut f32) {
+        let o = &self.optimizer;
+        let g = gradient + o.weight_decay * *w;
+        *s0 = momentum * *s0 + g;
+        *w -= o.lr * *s0;
+    }
+
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn adam(
+        &self,
+        beta1: f32,
+        beta2: f32,
+        eps: f32,
+        w: &mut f32,
+        gradient: f32,
+        s0: &mut f32,
+        s1: &mut f32,
+    ) {
+        let o = &self.optimizer;
+        let g = gradient + o.weight_decay * *w;
+        *s0 = beta1 * *s0 + (1.0 - beta1) * g;
+        *s1 = beta2 * *s1 + (1.0 - beta2) * g * g;
+        let m = *s0 / self.correction1;
+        let v = *s1 / self.correction2;
+        *w -= o.lr * m / (v.sqrt() + eps);
     }
 }
 

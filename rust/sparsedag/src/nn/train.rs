@@ -137,7 +137,7 @@ impl Model {
         self.ws.prepare(n, samples.len());
         self.ws.fill_inputs(data.x, data.features, samples);
         self.net.forward(&mut self.ws, dropout, self.simd);
-        self.ws.clear_gradients(self.net.plan().num_inputs());
+        self.ws.clear_gradients(self.net.plan().outputs());
         let mut stats = Stats::new(1);
         let (act, grad) = self.ws.activations_and_gradients();
         evaluate_batch(
@@ -227,7 +227,10 @@ impl Model {
         &self.net
     }
 
+    /// The network, writable (its structure cannot change through `Net`'s methods; the
+    /// workspace still forgets what it keeps of it, in case the whole net is replaced).
     pub fn net_mut(&mut self) -> &mut Net {
+        self.ws.forget_structure();
         &mut self.net
     }
 
@@ -301,7 +304,7 @@ impl Model {
             self.ws.prepare(plan_nodes, samples.len());
             self.ws.fill_inputs(data.x, data.features, samples);
             self.net.forward(&mut self.ws, dropout, self.simd);
-            self.ws.clear_gradients(self.net.plan().num_inputs());
+            self.ws.clear_gradients(self.net.plan().outputs());
             let (act, grad) = self.ws.activations_and_gradients();
             evaluate_batch(
                 options.loss,
@@ -391,7 +394,7 @@ impl Model {
         let rows = self.check_data(data, loss, groups)?;
         let samples: Vec<u32> = (0..rows as u32).collect();
         self.run_forward(data.x, data.features, &samples);
-        self.ws.clear_gradients(self.net.plan().num_inputs());
+        self.ws.clear_gradients(self.net.plan().outputs());
         let mut stats = Stats::new(groups);
         let (act, grad) = self.ws.activations_and_gradients();
         evaluate_batch(

@@ -614,7 +614,8 @@ mod tests {
         let (m, n) = (set.num_connections(), 20 + 30 + 25 + 4);
         let memory = set.memory();
         assert_eq!(memory.connection_bytes, 12 * m);
-        assert_eq!(memory.workspace_bytes, 3 * 4 * 8 * n);
+        // Three activation buffers and the backward pass's out-edge index.
+        assert_eq!(memory.workspace_bytes, 3 * 4 * 8 * n + 8 * m + 8 * (n + 1));
         set.release_workspace();
         assert_eq!(set.memory().workspace_bytes, 0);
         set.predict(&x, 20, never()).unwrap();
