@@ -6,7 +6,7 @@
 
 use super::kmis::one_hop_greedy;
 use super::rank::{order_ascending, Heuristic, Rank};
-use super::undirected::{checked_node_count, has_repeat_marked, raw_rows, Counter, RawRows};
+use super::undirected::{checked_node_count, raw_rows, Counter, RawRows};
 use super::{clusters_from_centres, Clustering, RankSpec};
 use crate::cancel::Cancel;
 use crate::error::Result;
@@ -64,23 +64,38 @@ fn with_counter<I: NodeId, C: Counter>(
 }
 
 /// Nodes by increasing simple degree (distinct neighbours), ties by id.
+///
+/// A repeated edge {v, w} repeats w in row v exactly as often as it repeats v in row w, so
+/// only the entries w > v are checked (marks: `marks[w] == v` once w was seen in row v), and
+/// each repeat found lowers both degrees. The loop has no unpredictable branch.
 fn simple_degree_order<C: Counter>(rows: &RawRows<C>) -> Vec<u32> {
     let n = rows.offsets.len() - 1;
-    let mut degree: Vec<u32> = Vec::with_capacity(n);
     let mut marks = vec![u32::MAX; n];
-    let mut max = 0;
+    let mut repeated = Vec::new();
     for v in 0..n {
         let row = &rows.neighbors[rows.offsets[v].to_usize()..rows.offsets[v + 1].to_usize()];
-        let mut d = row.len();
-        if has_repeat_marked(row, v as u32, &mut marks) {
-            let mut distinct = row.to_vec();
-            distinct.sort_unstable();
-            distinct.dedup();
-            d = distinct.len();
+        let v32 = v as u32;
+        for &w in row {
+            let upper = w > v32;
+            // The other entries probe v's own mark, in cache and never read again: rows
+            // come in increasing order and only rows below v look at it as an upper entry.
+            let slot = if upper { w as usize } else { v };
+            let mark = &mut marks[slot];
+            // `&`, not `&&`: no branch on `upper`, which is a coin flip.
+            if (*mark == v32) & upper {
+                repeated.push(v32);
+                repeated.push(w);
+            }
+            *mark = v32;
         }
-        max = max.max(d);
-        degree.push(d as u32);
     }
     drop(marks);
+    let mut degree: Vec<u32> = (0..n)
+        .map(|v| (rows.offsets[v + 1].to_usize() - rows.offsets[v].to_usize()) as u32)
+        .collect();
+    for &v in &repeated {
+        degree[v as usize] -= 1;
+    }
+    let max = degree.iter().copied().max().unwrap_or(0);
     order_ascending(n, max as u64 + 1, |v| degree[v] as u64 + 1)
 }

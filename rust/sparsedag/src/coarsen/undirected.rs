@@ -596,7 +596,7 @@ fn dedup_rows(offsets: &[usize], neighbors: &mut [u32]) -> Vec<(usize, usize)> {
 /// Whether row `v` repeats a value, marking every value seen as `marks[u] = v`. The whole
 /// row is marked even after a repeat, so no later row can mistake a stale mark for its own.
 #[inline]
-pub(crate) fn has_repeat_marked(row: &[u32], v: u32, marks: &mut [u32]) -> bool {
+fn has_repeat_marked(row: &[u32], v: u32, marks: &mut [u32]) -> bool {
     let mut repeats = false;
     for &u in row {
         let mark = &mut marks[u as usize];
