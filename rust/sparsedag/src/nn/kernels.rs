@@ -3,10 +3,12 @@
 //!
 //! One wheel runs everywhere: the instruction set is chosen at run time. The AVX-512 and
 //! AVX2+FMA paths are `#[target_feature]` wrappers around the same chunked loops that the
-//! baseline ("sse2") path compiles without extra features; `scalar` is the plain reference every
-//! other path is tested against. Per element the arithmetic never depends on how a row is cut
-//! into column tiles, so results do not depend on the thread count. The fused paths (AVX2,
-//! AVX-512) round once per multiply-add and may differ from the unfused ones in the last bits.
+//! baseline ("sse2") path compiles without extra features (the AVX-512 backward row is written
+//! with intrinsics, the same operations in the same order); `scalar` is the plain reference
+//! every other path is tested against. Per element the arithmetic never depends on how a row is
+//! cut into column tiles or blocks, and reductions go by fixed 64-column tiles, so results do
+//! not depend on the thread count, and the two fused paths (AVX2, AVX-512) agree bit for bit.
+//! They round once per multiply-add and may differ from the unfused ones in the last bits.
 
 // Lane loops index several arrays in step; iterator chains would hide the lane structure.
 #![allow(clippy::needless_range_loop)]
