@@ -3,10 +3,12 @@
 //!
 //! One wheel runs everywhere: the instruction set is chosen at run time. The AVX-512 and
 //! AVX2+FMA paths are `#[target_feature]` wrappers around the same chunked loops that the
-//! baseline ("sse2") path compiles without extra features; `scalar` is the plain reference every
-//! other path is tested against. Per element the arithmetic never depends on how a row is cut
-//! into column tiles, so results do not depend on the thread count. The fused paths (AVX2,
-//! AVX-512) round once per multiply-add and may differ from the unfused ones in the last bits.
+//! baseline ("sse2") path compiles without extra features (the AVX-512 backward row is written
+//! with intrinsics, the same operations in the same order); `scalar` is the plain reference
+//! every other path is tested against. Per element the arithmetic never depends on how a row is
+//! cut into column tiles or blocks, and reductions go by fixed 64-column tiles, so results do
+//! not depend on the thread count, and the two fused paths (AVX2, AVX-512) agree bit for bit.
+//! They round once per multiply-add and may differ from the unfused ones in the last bits.
 
 // Lane loops index several arrays in step; iterator chains would hide the lane structure.
 #![allow(clippy::needless_range_loop)]
@@ -485,6 +487,9 @@ fn source_body<const FUSED: bool, const ACC: bool, const W: usize>(
     if W > BLOCK && batch == BLOCK {
         return source_row::<FUSED, ACC, BLOCK>(acc, zero_acc, args, grads);
     }
+    if batch < REDUCE_TILE {
+        return source_short::<FUSED, ACC>(acc, zero_acc, args, grads);
+    }
     let mut sums = [[0.0f32; LANES]; EDGE_CHUNK];
     let sums = &mut sums[..grads.len()];
     let mut c = 0;
@@ -499,6 +504,33 @@ fn source_body<const FUSED: bool, const ACC: bool, const W: usize>(
     source_tail::<FUSED, ACC>(acc, zero_acc, args, c, sums);
     for (g, s) in grads.iter_mut().zip(sums.iter()) {
         *g = reduce_lanes(*s);
+    }
+}
+
+/// [`source_body`] for rows shorter than one tile (small batches), without the partial sums
+/// scratch.
+#[inline(always)]
+fn source_short<const FUSED: bool, const ACC: bool>(
+    acc: &mut [f32],
+    zero_acc: bool,
+    args: &SourceArgs,
+    grads: &mut [f32],
+) {
+    let batch = args.a_row.len();
+    if ACC && zero_acc {
+        acc.fill(0.0);
+    }
+    for (e, g) in grads.iter_mut().enumerate() {
+        let delta = &args.deltas[args.delta_start(e)..][..batch];
+        if ACC {
+            axpy_body::<FUSED>(acc, args.weights[e], delta);
+        }
+        let l = tile_lanes::<FUSED>(args.a_row, delta);
+        let mut s = [0.0f32; LANES];
+        for k in 0..LANES {
+            s[k] += l[k];
+        }
+        *g = reduce_lanes(s);
     }
 }
 
@@ -690,8 +722,9 @@ fn sum_body(x: &[f32]) -> f32 {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{axpy_body, dot_body, source_block, source_body, source_tail, sum_body};
+    use super::{axpy_body, dot_body, source_block, source_body, source_short, source_tail};
     use super::{prefetch, weighted_sum_body, Activation, SourceArgs};
+    use super::{sum_body, REDUCE_TILE};
     use super::{BLOCK, EDGE_CHUNK, LANES, PREFETCH_EDGES, WIDE_BLOCK};
 
     #[target_feature(enable = "avx512f,fma")]
@@ -720,6 +753,9 @@ mod x86 {
         }
         if batch == BLOCK {
             return row_avx512::<ACC, { BLOCK / 16 }>(acc, zero_acc, args, grads);
+        }
+        if batch < REDUCE_TILE {
+            return source_short::<true, ACC>(acc, zero_acc, args, grads);
         }
         let mut sums = [[0.0f32; LANES]; EDGE_CHUNK];
         let sums = &mut sums[..grads.len()];
