@@ -75,18 +75,27 @@ fn simple_degree_order<C: Counter>(rows: &RawRows<C>) -> Vec<u32> {
     for v in 0..n {
         let row = &rows.neighbors[rows.offsets[v].to_usize()..rows.offsets[v + 1].to_usize()];
         let v32 = v as u32;
+        // Counted with arithmetic, not branches: a branch on `upper` is a coin flip, and one
+        // on the probe would wait for the cache miss.
+        let mut hits = 0u32;
         for &w in row {
             let upper = w > v32;
             // The other entries probe v's own mark, in cache and never read again: rows
             // come in increasing order and only rows below v look at it as an upper entry.
             let slot = if upper { w as usize } else { v };
             let mark = &mut marks[slot];
-            // `&`, not `&&`: no branch on `upper`, which is a coin flip.
-            if (*mark == v32) & upper {
-                repeated.push(v32);
-                repeated.push(w);
-            }
+            hits += u32::from(*mark == v32) & u32::from(upper);
             *mark = v32;
+        }
+        if hits > 0 {
+            let mut upper: Vec<u32> = row.iter().copied().filter(|&w| w > v32).collect();
+            upper.sort_unstable();
+            for pair in upper.windows(2) {
+                if pair[0] == pair[1] {
+                    repeated.push(v32);
+                    repeated.push(pair[0]);
+                }
+            }
         }
     }
     drop(marks);
