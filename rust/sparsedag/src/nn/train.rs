@@ -234,6 +234,12 @@ impl Model {
         &mut self.net
     }
 
+    /// Weights (in-edge order) and biases (internal order), writable, keeping the workspace:
+    /// for callers that set every parameter often, such as a data-parallel worker.
+    pub fn parameters_mut(&mut self) -> (&mut [f32], &mut [f32]) {
+        self.net.parameters_mut()
+    }
+
     /// Forgets the optimiser state (momentum, Adam moments, step count).
     pub fn reset_optimizer(&mut self) {
         self.state = None;

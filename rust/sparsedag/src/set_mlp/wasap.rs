@@ -96,7 +96,7 @@ impl Worker {
         let net = server.model.net();
         match &mut self.model {
             Some(model) if self.version == server.version => {
-                let (w, b) = model.net_mut().parameters_mut();
+                let (w, b) = model.parameters_mut();
                 w.copy_from_slice(net.weights());
                 b.copy_from_slice(net.biases());
             }
