@@ -185,7 +185,7 @@ fn greedy_order(network: &Network, fast_memory: usize, cancel: &Cancel) -> Resul
         if scheduled[v as usize] || k != key(v, &near) {
             continue;
         }
-        if order.len() % 65_536 == 0 {
+        if order.len().is_multiple_of(65_536) {
             cancel.check()?;
         }
         scheduled[v as usize] = true;

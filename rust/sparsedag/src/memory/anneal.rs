@@ -290,7 +290,7 @@ mod tests {
                 let from = rng.below(40) as usize;
                 let left = rng.next_u64() & 1 == 0;
                 state.slide(from, left, 1 + rng.below(6) as usize, &mut made);
-                if rng.next_u64() % 3 == 0 {
+                if rng.next_u64().is_multiple_of(3) {
                     state.undo(&made);
                 }
                 check_order(&g, &state.order).unwrap();

@@ -8,7 +8,7 @@ pub const LEAKY_SLOPE: f32 = 0.01;
 /// The all-ReLU slope of hidden layer `hidden_layer` (0 = the first hidden layer): -alpha on
 /// even layers, +alpha on odd ones, as Curci, Mocanu and Pechenizkiy alternate it.
 pub fn all_relu_slope(hidden_layer: usize, alpha: f32) -> f32 {
-    if hidden_layer % 2 == 0 {
+    if hidden_layer.is_multiple_of(2) {
         -alpha
     } else {
         alpha

@@ -715,10 +715,8 @@ fn sum_body(x: &[f32]) -> f32 {
     reduce_lanes(sums)
 }
 
-// The AVX-512 intrinsics are stable from Rust 1.89, as is the `avx512f` target feature this
-// module has always needed; the declared MSRV predates both.
+// The AVX-512 intrinsics and the `avx512f` target feature are why the MSRV is 1.89.
 #[cfg(target_arch = "x86_64")]
-#[allow(clippy::incompatible_msrv)]
 mod x86 {
     use std::arch::x86_64::*;
 

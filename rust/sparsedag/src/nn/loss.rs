@@ -77,7 +77,7 @@ impl Stats {
 
 /// Checks that targets fit the loss and the outputs.
 pub fn check_targets(loss: Loss, targets: &Targets, outputs: usize, groups: usize) -> Result<()> {
-    if groups == 0 || outputs % groups != 0 {
+    if groups == 0 || !outputs.is_multiple_of(groups) {
         return invalid(format!(
             "{outputs} outputs cannot be split into {groups} equal groups"
         ));
