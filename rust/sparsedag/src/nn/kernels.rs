@@ -563,6 +563,28 @@ fn source_tail<const FUSED: bool, const ACC: bool>(
     }
 }
 
+/// Adds the dot product of `a` and `d`, 64-column tile by tile, into `sums` lane by lane: the
+/// same order of operations as [`tile_lanes`], so every path gives the same bits.
+#[inline(always)]
+fn add_tile_sums<const FUSED: bool, const W: usize>(
+    a: &[f32; W],
+    d: &[f32; W],
+    sums: &mut [f32; LANES],
+) {
+    for tile in 0..W / REDUCE_TILE {
+        let mut l = [0.0f32; LANES];
+        for q in 0..REDUCE_TILE / LANES {
+            for k in 0..LANES {
+                let i = tile * REDUCE_TILE + q * LANES + k;
+                l[k] = madd::<FUSED>(a[i], d[i], l[k]);
+            }
+        }
+        for k in 0..LANES {
+            sums[k] += l[k];
+        }
+    }
+}
+
 /// [`source_body`] for rows of exactly `W` columns (the same operations in the same order,
 /// without the partial sums leaving registers).
 #[inline(always)]
@@ -587,18 +609,7 @@ fn source_row<const FUSED: bool, const ACC: bool, const W: usize>(
             }
         }
         let mut s = [0.0f32; LANES];
-        for tile in 0..W / REDUCE_TILE {
-            let mut l = [0.0f32; LANES];
-            for q in 0..REDUCE_TILE / LANES {
-                for k in 0..LANES {
-                    let i = tile * REDUCE_TILE + q * LANES + k;
-                    l[k] = madd::<FUSED>(a[i], d[i], l[k]);
-                }
-            }
-            for k in 0..LANES {
-                s[k] += l[k];
-            }
-        }
+        add_tile_sums::<FUSED, W>(a, d, &mut s);
         *g = reduce_lanes(s);
     }
     if ACC {
@@ -630,18 +641,7 @@ fn source_block<const FUSED: bool, const ACC: bool, const W: usize>(
                 accr[k] = madd::<FUSED>(w, d[k], accr[k]);
             }
         }
-        for tile in 0..W / REDUCE_TILE {
-            let mut l = [0.0f32; LANES];
-            for q in 0..REDUCE_TILE / LANES {
-                for k in 0..LANES {
-                    let i = tile * REDUCE_TILE + q * LANES + k;
-                    l[k] = madd::<FUSED>(a[i], d[i], l[k]);
-                }
-            }
-            for k in 0..LANES {
-                s[k] += l[k];
-            }
-        }
+        add_tile_sums::<FUSED, W>(a, d, s);
     }
     if ACC {
         acc[col0..col0 + W].copy_from_slice(&accr);

@@ -223,12 +223,7 @@ impl OrderedForward {
         let mut operands_start = 0usize;
         for (i, step) in self.steps.iter().enumerate() {
             if let Some(ahead) = self.steps.get(i + PREFETCH_AHEAD) {
-                let k = ahead.node as usize;
-                let (start, end) = (ahead.weights.0 as usize, ahead.weights.1 as usize);
-                prefetch(weights.as_ptr().wrapping_add(start));
-                prefetch(weights.as_ptr().wrapping_add(end.saturating_sub(1)));
-                prefetch(biases.as_ptr().wrapping_add(k));
-                prefetch(activations.as_ptr().wrapping_add(k));
+                prefetch_parameters(ahead, weights, biases, activations);
             }
             let j = step.node as usize;
             let r = step.weights.0 as usize..step.weights.1 as usize;
@@ -312,12 +307,7 @@ fn narrow_body<const B: usize, const FUSED: bool>(
     let mut operands_start = 0usize;
     for (i, step) in plan.steps.iter().enumerate() {
         if let Some(ahead) = plan.steps.get(i + PREFETCH_AHEAD) {
-            let k = ahead.node as usize;
-            let (start, end) = (ahead.weights.0 as usize, ahead.weights.1 as usize);
-            prefetch(weights.as_ptr().wrapping_add(start));
-            prefetch(weights.as_ptr().wrapping_add(end.saturating_sub(1)));
-            prefetch(biases.as_ptr().wrapping_add(k));
-            prefetch(activations.as_ptr().wrapping_add(k));
+            prefetch_parameters(ahead, weights, biases, activations);
         }
         let j = step.node as usize;
         let operands = &plan.operand_rows[operands_start..step.operands_end as usize];
@@ -343,6 +333,22 @@ fn narrow_body<const B: usize, const FUSED: bool>(
             }
         }
     }
+}
+
+/// Starts loading the parameters a step a few steps ahead will read.
+#[inline(always)]
+fn prefetch_parameters(
+    ahead: &OrderedStep,
+    weights: &[f32],
+    biases: &[f32],
+    activations: &[super::activation::Activation],
+) {
+    let k = ahead.node as usize;
+    let (start, end) = (ahead.weights.0 as usize, ahead.weights.1 as usize);
+    prefetch(weights.as_ptr().wrapping_add(start));
+    prefetch(weights.as_ptr().wrapping_add(end.saturating_sub(1)));
+    prefetch(biases.as_ptr().wrapping_add(k));
+    prefetch(activations.as_ptr().wrapping_add(k));
 }
 
 /// A hint to bring the cache line holding `p` closer; never faults, whatever `p` is.
