@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use super::group::group_pairs;
 use crate::error::{invalid, Error, Result};
-use crate::graph::{NodeId, MAX_NODES};
+use crate::graph::{check_node_count, NodeId};
 
 /// Edge lists this long are checked in parallel chunks.
 const CHUNK: usize = 1 << 16;
@@ -305,14 +305,7 @@ pub(crate) fn checked_node_count<I: NodeId>(
         Some(n) => n,
         None => implied_node_count(src, dst)?,
     };
-    if n > MAX_NODES {
-        return Err(Error::TooLarge {
-            what: "the number of nodes",
-            value: n,
-            limit: MAX_NODES,
-        });
-    }
-    Ok(n as usize)
+    check_node_count(n)
 }
 
 /// The error for edge `i`, known to hold an id outside `0..n` (src before dst).
@@ -762,7 +755,7 @@ mod tests {
             (&[0, 5, 1], &[7, 1, 2], Some(4)),
             (&[0, 1], &[1, 2, 3], None),
             (&[0, -1], &[1, 2], None),
-            (&[0, 1], &[1, 2], Some(MAX_NODES + 1)),
+            (&[0, 1], &[1, 2], Some(crate::graph::MAX_NODES + 1)),
         ];
         for (src, dst, n) in cases {
             let expected = EdgeList::new(src, dst, n).unwrap_err();

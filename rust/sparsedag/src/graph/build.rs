@@ -93,16 +93,7 @@ pub(super) fn from_edges<I: NodeId>(
     drop(sources);
     let (mut in_offsets, mut in_sources) = transpose(n, &by_source_offsets, &by_source);
     drop(by_source);
-    let mut out_degrees_known = true;
-    if let Some((target, source)) = find_duplicate(&in_offsets, &in_sources) {
-        match duplicates {
-            DuplicatePolicy::Reject => return Err(Error::DuplicateEdge { source, target }),
-            DuplicatePolicy::Merge => {
-                dedup_rows(&mut in_offsets, &mut in_sources);
-                out_degrees_known = false;
-            }
-        }
-    }
+    let out_degrees_known = !resolve_duplicates(&mut in_offsets, &mut in_sources, duplicates)?;
     // Without merged duplicates the out-rows have the sizes of the by-source grouping.
     let (out_offsets, out_targets) = if out_degrees_known {
         transpose_with_offsets(n, &in_offsets, &in_sources, by_source_offsets)
@@ -171,16 +162,7 @@ fn from_edges_sequential<I: NodeId>(
         (out_offsets, by_source)
     } else {
         drop(by_source);
-        let mut out_degrees_known = true;
-        if let Some((target, source)) = find_duplicate(&in_offsets, &in_sources) {
-            match duplicates {
-                DuplicatePolicy::Reject => return Err(Error::DuplicateEdge { source, target }),
-                DuplicatePolicy::Merge => {
-                    dedup_rows(&mut in_offsets, &mut in_sources);
-                    out_degrees_known = false;
-                }
-            }
-        }
+        let out_degrees_known = !resolve_duplicates(&mut in_offsets, &mut in_sources, duplicates)?;
         if out_degrees_known {
             transpose_with_offsets(nodes, &in_offsets, &in_sources, out_offsets)
         } else {
@@ -188,6 +170,26 @@ fn from_edges_sequential<I: NodeId>(
         }
     };
     finish(nodes, out_offsets, out_targets, in_offsets, in_sources)
+}
+
+/// Applies the duplicate policy to the in-CSR rows: the first duplicate is an error under
+/// `Reject`; under `Merge` the rows are deduplicated. Returns whether rows were merged (the
+/// out-degrees counted from the input then no longer hold).
+fn resolve_duplicates(
+    in_offsets: &mut [usize],
+    in_sources: &mut Vec<u32>,
+    duplicates: DuplicatePolicy,
+) -> Result<bool> {
+    let Some((target, source)) = find_duplicate(in_offsets, in_sources) else {
+        return Ok(false);
+    };
+    match duplicates {
+        DuplicatePolicy::Reject => Err(Error::DuplicateEdge { source, target }),
+        DuplicatePolicy::Merge => {
+            dedup_rows(in_offsets, in_sources);
+            Ok(true)
+        }
+    }
 }
 
 /// The error for the edge at `position`, checked in the order the parallel path checks it:

@@ -2,20 +2,9 @@
 
 use std::collections::HashSet;
 
-use super::{Dag, DuplicatePolicy, MAX_NODES};
+use super::{check_node_count, Dag, DuplicatePolicy};
 use crate::error::{invalid, Error, Result};
 use crate::rng::Rng;
-
-fn check_node_count(n: u64) -> Result<usize> {
-    if n > MAX_NODES {
-        return Err(Error::TooLarge {
-            what: "the number of nodes",
-            value: n,
-            limit: MAX_NODES,
-        });
-    }
-    Ok(n as usize)
-}
 
 fn build(n: usize, src: &[u32], dst: &[u32]) -> Result<Dag> {
     Dag::from_edges(src, dst, Some(n as u64), DuplicatePolicy::Reject)

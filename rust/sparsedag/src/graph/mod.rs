@@ -15,6 +15,18 @@ use crate::error::{Error, Result};
 /// Largest node count a `Dag` can hold: ids are u32.
 pub const MAX_NODES: u64 = u32::MAX as u64;
 
+/// `n` as a node count, or the error for a count beyond [`MAX_NODES`] (ids are u32).
+pub(crate) fn check_node_count(n: u64) -> crate::error::Result<usize> {
+    if n > MAX_NODES {
+        return Err(crate::error::Error::TooLarge {
+            what: "the number of nodes",
+            value: n,
+            limit: MAX_NODES,
+        });
+    }
+    Ok(n as usize)
+}
+
 #[derive(Debug, Clone)]
 pub struct Dag {
     num_nodes: usize,
