@@ -317,8 +317,9 @@ impl SourceArgs<'_> {
     }
 }
 
+/// `a * b + c`, fused into one rounding when `FUSED` (the CPU has FMA).
 #[inline(always)]
-fn madd<const FUSED: bool>(a: f32, b: f32, c: f32) -> f32 {
+pub(super) fn madd<const FUSED: bool>(a: f32, b: f32, c: f32) -> f32 {
     if FUSED {
         a.mul_add(b, c)
     } else {
@@ -453,7 +454,7 @@ const PREFETCH_EDGES: usize = 4;
 
 /// A hint to bring the cache line holding `p` closer; never faults, whatever `p` is.
 #[inline(always)]
-fn prefetch(p: *const f32) {
+pub(super) fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: prefetching is a hint; it does not dereference the pointer architecturally.
     unsafe {

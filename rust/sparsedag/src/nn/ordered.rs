@@ -12,7 +12,7 @@
 
 use rayon::prelude::*;
 
-use super::kernels::{Level, Simd};
+use super::kernels::{madd, prefetch, Level, Simd};
 use super::net::Net;
 use super::plan::Plan;
 use crate::cancel::Cancel;
@@ -280,15 +280,6 @@ unsafe fn narrow_fma<const B: usize>(plan: &OrderedForward, net: &Net, x: &[f32]
 }
 
 #[inline(always)]
-fn madd<const FUSED: bool>(a: f32, b: f32, c: f32) -> f32 {
-    if FUSED {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
-}
-
-#[inline(always)]
 fn narrow_body<const B: usize, const FUSED: bool>(
     plan: &OrderedForward,
     net: &Net,
@@ -349,17 +340,4 @@ fn prefetch_parameters(
     prefetch(weights.as_ptr().wrapping_add(end.saturating_sub(1)));
     prefetch(biases.as_ptr().wrapping_add(k));
     prefetch(activations.as_ptr().wrapping_add(k));
-}
-
-/// A hint to bring the cache line holding `p` closer; never faults, whatever `p` is.
-#[inline(always)]
-fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: prefetching is a hint; it does not dereference the pointer architecturally.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
