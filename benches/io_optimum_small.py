@@ -28,7 +28,7 @@ import numpy as np
 import sparsedag as sd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from test_iosched import optimal_io_for_order  # noqa: E402  (the brute-force oracle)
+from test_iosched import optimal_io_for_order  # the brute-force oracle
 
 
 def layered(inputs: int, width: int, layers: int, degree: int, rng) -> sd.Dag:
