@@ -67,22 +67,28 @@ pub fn io_schedule(
         Ok(simulate(network, order, fast_memory, false, false, cancel)?.total())
     };
     if method == Method::Tiled {
-        // The block size is chosen by the exact simulator; the first (largest) wins ties.
-        let mut best: Option<(u64, Vec<u32>, usize)> = None;
-        for block in block_candidates(fast_memory) {
-            let order = tiled_edge_order(network, block);
-            let io = simulate_edges(network, &order, fast_memory, false, false, cancel)?.total();
-            if best.as_ref().is_none_or(|(b, _, _)| io < *b) {
-                best = Some((io, order, block));
+        // Every constructive order as the base, every candidate block size; the exact
+        // simulator picks (the first wins ties). Block size 1 is the base order itself, so the
+        // result is never worse than the best constructive neuron order.
+        let mut best: Option<(u64, Vec<u32>, usize, Constructive)> = None;
+        for c in Constructive::ALL {
+            let base = constructive_order(network, c, fast_memory, cancel)?;
+            for block in block_candidates(fast_memory) {
+                let order = tiled_edge_order(network, &base, block);
+                let io =
+                    simulate_edges(network, &order, fast_memory, false, false, cancel)?.total();
+                if best.as_ref().is_none_or(|(b, _, _, _)| io < *b) {
+                    best = Some((io, order, block, c));
+                }
             }
         }
-        let (io, order, block) = best.expect("at least one block size");
+        let (io, order, block, base) = best.expect("at least one block size");
         return Ok(Schedule {
             order,
             edges: true,
             block,
             io: io + weights,
-            start: "tiled",
+            start: base.name(),
             trace: AnnealTrace::default(),
         });
     }
