@@ -100,7 +100,7 @@ def test_bounds_and_simulator_against_brute_force(g, fast_memory):
         optimum = opt if optimum is None else min(optimum, opt)
     assert bounds["lower_from_counts"] <= bounds["lower"] <= optimum
     assert max(simulated) <= bounds["upper"]
-    for method in sd.IO_SCHEDULE_METHODS:
+    for method in sd.IO_NEURON_ORDER_METHODS:
         s = sd.io_schedule(g, fast_memory, method, steps=200)
         assert sd.is_topological_order(g, s.order)
         assert s.io == sd.io_cost(g, s.order, fast_memory)["total"]

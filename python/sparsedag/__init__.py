@@ -33,6 +33,7 @@ from ._core import (
 from ._dag import Dag, as_dag
 from ._generators import LayeredGraph, layered_graph, planted_layered_dag, random_dag
 from ._iosched import (
+    IO_NEURON_ORDER_METHODS,
     IO_SCHEDULE_METHODS,
     BoundIoPlan,
     IoPlan,
@@ -100,6 +101,7 @@ __all__ = [
     "memory_order",
     "peak_memory",
     "peak_memory_lower_bound",
+    "IO_NEURON_ORDER_METHODS",
     "IO_SCHEDULE_METHODS",
     "BoundIoPlan",
     "IoPlan",

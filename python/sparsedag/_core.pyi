@@ -34,6 +34,8 @@ __all__ = [
     "memory_order_methods",
     "peak_memory_lower_bound",
     "io_cost",
+    "io_cost_edges",
+    "edge_ids",
     "io_bounds",
     "io_schedule",
     "io_efficient_network",
@@ -168,6 +170,18 @@ def io_cost(
     count_weights: bool = False,
     trace: bool = False,
 ) -> dict[str, Any]: ...
+def io_cost_edges(
+    dag: Dag,
+    order: npt.NDArray[np.integer],
+    fast_memory: int,
+    inputs: Optional[npt.NDArray[np.integer]] = None,
+    outputs: Optional[npt.NDArray[np.integer]] = None,
+    count_weights: bool = False,
+    trace: bool = False,
+) -> dict[str, Any]: ...
+def edge_ids(
+    dag: Dag, src: npt.NDArray[np.integer], dst: npt.NDArray[np.integer]
+) -> npt.NDArray[np.int64]: ...
 def io_bounds(
     dag: Dag,
     fast_memory: int,

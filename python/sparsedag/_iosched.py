@@ -14,6 +14,11 @@ The model (stated in full, with the proofs of the bounds, in ``docs/io_model.md`
   order, while its accumulator stays in fast memory: processing the edge ``(u, v)`` needs
   ``u``'s value and ``v``'s accumulator in fast memory, so ``M >= 2``. Creating an
   accumulator costs no I/O but takes a slot.
+- Or a schedule is a general order of the edges (an ``(m, 2)`` array of ``(source, target)``
+  pairs, or edge ids with ``kind="edges"``): ``v``'s accumulator is created at its first
+  in-edge and is ``v``'s value after its last; every in-edge of ``u`` comes before any
+  out-edge of ``u``. An incomplete accumulator may leave fast memory only by being stored
+  (one I/O) and is loaded again at its next in-edge (one I/O).
 - Weight reads are optional (``count_weights=False`` by default): each weight is read exactly
   once in any schedule, so they add the number of connections to every count alike.
 - The simulator evicts the value whose next use is furthest in the future (values with no
@@ -31,6 +36,7 @@ from . import _core
 from ._dag import Dag, as_dag
 
 __all__ = [
+    "IO_NEURON_ORDER_METHODS",
     "IO_SCHEDULE_METHODS",
     "BoundIoPlan",
     "IoPlan",
@@ -43,11 +49,15 @@ __all__ = [
 ]
 
 #: Methods of :func:`io_schedule`.
-IO_SCHEDULE_METHODS: tuple[str, ...] = ("layer", "greedy", "two_approx", "anneal")
+IO_SCHEDULE_METHODS: tuple[str, ...] = ("layer", "greedy", "two_approx", "anneal", "tiled")
+#: The methods of :func:`io_schedule` that return a neuron order (``tiled`` returns an edge
+#: order).
+IO_NEURON_ORDER_METHODS: tuple[str, ...] = ("layer", "greedy", "two_approx", "anneal")
 
 
 class IoSchedule(NamedTuple):
-    #: topological order of all nodes (inputs first)
+    #: topological order of all nodes (inputs first); for ``kind == "edges"`` an ``(m, 2)``
+    #: array of (source, target) pairs, the order of the edges
     order: np.ndarray
     #: loads + stores (+ weight reads if counted) of the order, by the exact simulator
     io: int
@@ -60,6 +70,11 @@ class IoSchedule(NamedTuple):
     #: annealing checkpoints: moves made so far, and the exact I/O of the order at that point
     trace_moves: np.ndarray
     trace_io: np.ndarray
+    #: "neurons" (``order`` is a neuron order) or "edges" (an edge order; ``lower`` and
+    #: ``upper`` are then the bounds for edge orders, ``lower_edges``/``upper_edges``)
+    kind: str = "neurons"
+    #: the block size of a tiled schedule (target accumulators kept resident), else 0
+    block: int = 0
 
 
 def _network(net_or_dag: Any, inputs: Any, outputs: Any) -> tuple[Dag, Any, Any]:
@@ -105,9 +120,17 @@ def io_cost(
     outputs: Any = None,
     count_weights: bool = False,
     trace: bool = False,
+    kind: str = "auto",
 ) -> dict[str, Any]:
     """Exact I/O of computing the network in ``order`` with a fast memory of ``fast_memory``
     values and furthest-next-use eviction (the model is in the module docstring).
+
+    ``order`` is a neuron order (a 1-D array of all node ids) or an edge order: an ``(m, 2)``
+    array of (source, target) pairs, or with ``kind="edges"`` a 1-D array of edge ids
+    (indices into ``dag.edges()``). ``kind="auto"`` reads a 2-D array as pairs and a 1-D one
+    as a neuron order. An invalid edge order (an edge missing or repeated, or an out-edge of
+    ``u`` before all of ``u``'s in-edges) raises ``ValueError`` naming the edge. With an edge
+    order, ``trace_step`` is the position in the edge order.
 
     Returns a dict with ``loads``, ``stores``, ``weight_reads`` and ``total``; with
     ``trace=True`` also ``trace_step`` (position in ``order`` of the neuron being computed),
@@ -115,12 +138,32 @@ def io_cost(
     For a fixed order, furthest-next-use eviction does the fewest loads, and the total is at
     most twice the least I/O any eviction and write-back policy can achieve on that order.
     """
+    if kind not in ("auto", "neurons", "edges"):
+        raise ValueError(f"kind must be 'auto', 'neurons' or 'edges', got {kind!r}")
     dag, ins, outs = _network(net_or_dag, inputs, outputs)
     order_array = np.ascontiguousarray(order)
     if order_array.size == 0:
         order_array = order_array.astype(np.int64)
-    return _core.io_cost(
-        dag._core, order_array, _fast_memory(fast_memory), ins, outs, count_weights, trace
+    memory = _fast_memory(fast_memory)
+    if kind == "neurons" or (kind == "auto" and order_array.ndim != 2):
+        return _core.io_cost(dag._core, order_array, memory, ins, outs, count_weights, trace)
+    edge_ids = _edge_ids(dag, order_array)
+    return _core.io_cost_edges(dag._core, edge_ids, memory, ins, outs, count_weights, trace)
+
+
+def _edge_ids(dag: Dag, order: np.ndarray) -> np.ndarray:
+    """Edge ids (indices into ``dag.edges()``) of an edge order given as ids or pairs."""
+    if order.dtype.kind not in "iu":
+        raise TypeError(f"an edge order must have an integer dtype, got {order.dtype}")
+    if order.ndim == 1:
+        return order
+    if order.ndim != 2 or order.shape[1] != 2:
+        raise ValueError(
+            "an edge order is a 1-D array of edge ids or an (m, 2) array of (source, target) "
+            f"pairs, got shape {order.shape}"
+        )
+    return _core.edge_ids(
+        dag._core, np.ascontiguousarray(order[:, 0]), np.ascontiguousarray(order[:, 1])
     )
 
 
@@ -143,6 +186,12 @@ def io_bounds(
     - ``upper = W + S`` (``S`` = neurons with a consumer or that are outputs), or
       ``|I| + |O|`` when all nodes fit in fast memory: every order does at most this under
       the simulator.
+
+    ``lower`` assumes a neuron order (neurons computed one at a time). For edge orders
+    (``method="tiled"``), partial sums can wait in fast memory, and only
+    ``lower_edges = |O| + |I|`` holds; ``upper_edges = W + 2 (W - A) + S`` (``A`` = neurons
+    with an in-edge; each partial sum is stored and reloaded at most ``d(v) - 1`` times) or
+    ``|I| + |O|`` when all nodes fit.
 
     ``count_weights=True`` adds ``W`` to each. Also returns the counts.
     """
@@ -171,9 +220,13 @@ def io_schedule(
     ``seed``) from the best of the three, with incremental updates of a local proxy (the
     capped reuse distance, see ``docs/io_model.md``) and exact evaluations at
     ``checkpoints`` points; it returns the best checkpoint, so it is never worse than its
-    start.
+    start. ``tiled``: an *edge* order (``kind == "edges"``, ``order`` is ``(m, 2)`` pairs):
+    blocks of ``B`` neurons of the layer order keep their accumulators in fast memory while
+    each source that feeds the block streams through once; ``B`` is chosen among ``M - 1``,
+    ``7/8``, ``3/4`` and ``1/2`` of it and ``1`` (the layer order) by the exact simulator.
 
-    Returns an :class:`IoSchedule` (order, I/O count, both bounds, start method, trace).
+    Returns an :class:`IoSchedule` (order, I/O count, the bounds of its class, start method,
+    trace, kind, block size).
     """
     if method not in IO_SCHEDULE_METHODS:
         raise ValueError(
@@ -199,8 +252,20 @@ def io_schedule(
         count_weights,
         int(checkpoints),
     )
+    order = r["order"]
+    if r["edges"]:
+        src, dst = dag.edges()
+        order = np.stack([src[order], dst[order]], axis=1)
     return IoSchedule(
-        r["order"], r["io"], r["lower"], r["upper"], r["start"], r["trace_moves"], r["trace_io"]
+        order,
+        r["io"],
+        r["lower"],
+        r["upper"],
+        r["start"],
+        r["trace_moves"],
+        r["trace_io"],
+        "edges" if r["edges"] else "neurons",
+        r["block"],
     )
 
 
@@ -233,6 +298,11 @@ class IoPlan:
 
     def __init__(self, net_or_dag: Any, order: Any, *, inputs: Any = None, outputs: Any = None):
         dag, ins, outs = _network(net_or_dag, inputs, outputs)
+        if getattr(order, "kind", "neurons") == "edges" or np.ndim(order) == 2:
+            raise ValueError(
+                "IoPlan runs neuron orders; edge orders (io_schedule(..., method='tiled')) "
+                "are not supported by the executor"
+            )
         order_array = np.ascontiguousarray(order)
         if order_array.size == 0:
             order_array = order_array.astype(np.int64)

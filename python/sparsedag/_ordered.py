@@ -36,6 +36,11 @@ def _check_memory(memory: Any) -> str:
 def _schedule_order(schedule: Any, num_nodes: int) -> np.ndarray:
     """The order of an :class:`~sparsedag.IoSchedule` (anything with an ``order``) or an
     integer array of node ids."""
+    if getattr(schedule, "kind", "neurons") == "edges":
+        raise ValueError(
+            "schedule is an edge order (io_schedule(..., method='tiled')); predict runs neuron "
+            "orders: use a schedule from another method"
+        )
     order = getattr(schedule, "order", schedule)
     array = np.asarray(order)
     if array.dtype.kind not in "iu":

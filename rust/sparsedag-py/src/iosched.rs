@@ -8,8 +8,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sparsedag::iosched::{
-    io_bounds as bounds_of, io_cost as cost_of, io_efficient_network as efficient,
-    io_schedule as schedule_of, BoundPlan, ExecutionPlan, Method, Network,
+    edge_ids_of_pairs, io_bounds as bounds_of, io_cost as cost_of, io_cost_edges as edge_cost_of,
+    io_efficient_network as efficient, io_schedule as schedule_of, BoundPlan, ExecutionPlan,
+    IoCost, Method, Network,
 };
 
 use crate::arrays::{node_values, to_int64_array};
@@ -41,6 +42,49 @@ fn io_cost<'py>(
     let cost = run_interruptible(py, |cancel| {
         cost_of(&net, &order, fast_memory, count_weights, trace, cancel)
     })?;
+    cost_dict(py, cost, trace)
+}
+
+/// Loads, stores (and weight reads) of computing the network in the edge order `order`
+/// (edge ids: indices into `Dag.edges()`).
+#[pyfunction]
+#[pyo3(signature = (dag, order, fast_memory, inputs=None, outputs=None, count_weights=false, trace=false))]
+#[allow(clippy::too_many_arguments)]
+fn io_cost_edges<'py>(
+    py: Python<'py>,
+    dag: &PyDag,
+    order: &Bound<'py, PyAny>,
+    fast_memory: usize,
+    inputs: Option<&Bound<'py, PyAny>>,
+    outputs: Option<&Bound<'py, PyAny>>,
+    count_weights: bool,
+    trace: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let order = node_values(order, "edge order")?;
+    let (inputs, outputs) = (ids(inputs, "inputs")?, ids(outputs, "outputs")?);
+    let net = Network::new(&dag.inner, inputs.as_deref(), outputs.as_deref()).into_py_result()?;
+    let cost = run_interruptible(py, |cancel| {
+        edge_cost_of(&net, &order, fast_memory, count_weights, trace, cancel)
+    })?;
+    cost_dict(py, cost, trace)
+}
+
+/// The edge ids of the pairs `(src[i], dst[i])`.
+#[pyfunction]
+fn edge_ids<'py>(
+    py: Python<'py>,
+    dag: &PyDag,
+    src: &Bound<'py, PyAny>,
+    dst: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let (src, dst) = (node_values(src, "sources")?, node_values(dst, "targets")?);
+    let ids = py
+        .detach(|| edge_ids_of_pairs(&dag.inner, &src, &dst))
+        .into_py_result()?;
+    Ok(to_int64_array(py, ids))
+}
+
+fn cost_dict(py: Python<'_>, cost: IoCost, trace: bool) -> PyResult<Bound<'_, PyDict>> {
     let out = PyDict::new(py);
     out.set_item("loads", cost.loads)?;
     out.set_item("stores", cost.stores)?;
@@ -75,6 +119,8 @@ fn io_bounds<'py>(
     out.set_item("lower", b.lower)?;
     out.set_item("lower_from_counts", b.lower_from_counts)?;
     out.set_item("upper", b.upper)?;
+    out.set_item("lower_edges", b.lower_edges)?;
+    out.set_item("upper_edges", b.upper_edges)?;
     out.set_item("inputs_used", b.inputs_used)?;
     out.set_item("outputs_written", b.outputs_written)?;
     out.set_item("neurons", b.neurons)?;
@@ -82,7 +128,8 @@ fn io_bounds<'py>(
     Ok(out)
 }
 
-/// A schedule (order of all nodes) with its I/O count and annealing trace.
+/// A schedule (order of all nodes, or of all edges for `tiled`) with its I/O count and
+/// annealing trace.
 #[pyfunction]
 #[pyo3(signature = (dag, fast_memory, method="anneal", steps=0, seed=0, inputs=None, outputs=None, count_weights=false, checkpoints=16))]
 #[allow(clippy::too_many_arguments)]
@@ -116,10 +163,18 @@ fn io_schedule<'py>(
     let b = bounds_of(&net, fast_memory, count_weights);
     let out = PyDict::new(py);
     out.set_item("order", to_int64_array(py, s.order))?;
+    out.set_item("edges", s.edges)?;
+    out.set_item("block", s.block)?;
     out.set_item("io", s.io)?;
-    out.set_item("lower", b.lower)?;
-    out.set_item("upper", b.upper)?;
-    out.set_item("start", s.start.name())?;
+    // Each schedule is compared with the bounds of its own class.
+    let (lower, upper) = if s.edges {
+        (b.lower_edges, b.upper_edges)
+    } else {
+        (b.lower, b.upper)
+    };
+    out.set_item("lower", lower)?;
+    out.set_item("upper", upper)?;
+    out.set_item("start", s.start)?;
     let moves: Vec<i64> = s.trace.moves.iter().map(|&m| m as i64).collect();
     let io: Vec<i64> = s.trace.io.iter().map(|&m| m as i64).collect();
     out.set_item("trace_moves", moves.into_pyarray(py))?;
@@ -242,6 +297,8 @@ impl PyIoBoundPlan {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io_cost, m)?)?;
+    m.add_function(wrap_pyfunction!(io_cost_edges, m)?)?;
+    m.add_function(wrap_pyfunction!(edge_ids, m)?)?;
     m.add_function(wrap_pyfunction!(io_bounds, m)?)?;
     m.add_function(wrap_pyfunction!(io_schedule, m)?)?;
     m.add_function(wrap_pyfunction!(io_efficient_network, m)?)?;

@@ -11,6 +11,11 @@ pub struct IoBounds {
     pub lower_from_counts: u64,
     /// Every order simulated with furthest-next-use eviction does at most this many I/Os.
     pub upper: u64,
+    /// No edge order (with any eviction and write-back choices) does fewer I/Os. Neuron
+    /// orders are edge orders, so this is also a lower bound for them (weaker than `lower`).
+    pub lower_edges: u64,
+    /// Every edge order simulated with furthest-next-use eviction does at most this many.
+    pub upper_edges: u64,
     pub inputs_used: u64,
     pub outputs_written: u64,
     pub neurons: u64,
@@ -44,16 +49,28 @@ pub fn io_bounds(network: &Network, fast_memory: usize, count_weights: bool) -> 
         .sum();
     let spill_from_counts = connections.saturating_sub(neurons * m.saturating_sub(1));
     let weights = if count_weights { connections } else { 0 };
+    // Neurons with at least one in-edge: their partial sums can be stored and reloaded at
+    // most d(v) - 1 times each.
+    let accumulating = (0..n as u32)
+        .filter(|&v| !network.input(v) && dag.in_degree(v) > 0)
+        .count() as u64;
     let everything_fits = n as u64 <= m;
     let upper = if everything_fits {
         inputs_used + outputs_written
     } else {
         connections + storable
     };
+    let upper_edges = if everything_fits {
+        inputs_used + outputs_written
+    } else {
+        connections + 2 * (connections - accumulating) + storable
+    };
     IoBounds {
         lower: outputs_written + inputs_used.max(spill) + weights,
         lower_from_counts: outputs_written + inputs_used.max(spill_from_counts) + weights,
         upper: upper + weights,
+        lower_edges: outputs_written + inputs_used + weights,
+        upper_edges: upper_edges + weights,
         inputs_used,
         outputs_written,
         neurons,

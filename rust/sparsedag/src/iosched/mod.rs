@@ -4,24 +4,29 @@
 //! A machine has a fast memory of `M` values and an unbounded slow memory; a value (an input,
 //! a neuron's activation or a neuron's partial sum, each over one batch tile) can be used only
 //! in fast memory, and moving one value between the memories is one I/O. Inputs start in slow
-//! memory and outputs must end there. A schedule is an order of the neurons; a neuron's
+//! memory and outputs must end there. A schedule is an order of the neurons (a neuron's
 //! in-edges are processed together, in predecessor-id order, while its accumulator stays in
-//! fast memory. Processing the edge (u, v) needs u's value and v's accumulator in fast memory.
+//! fast memory) or a general order of the edges (`edges`; partial sums may then be stored and
+//! reloaded). Processing the edge (u, v) needs u's value and v's accumulator in fast memory.
 
 mod anneal;
 mod bounds;
+mod edges;
 mod execute;
 mod generator;
 mod network;
 mod orders;
 mod schedule;
 mod simulate;
+mod tiled;
 
 pub use anneal::{anneal_schedule, AnnealTrace};
 pub use bounds::{io_bounds, IoBounds};
+pub use edges::{check_edge_order, edge_ids_of_pairs, edge_order_of_neurons, io_cost_edges};
 pub use execute::{assign_rows, execute, BoundPlan, ExecutionPlan};
 pub use generator::io_efficient_network;
 pub use network::Network;
 pub use orders::{constructive_order, Constructive};
 pub use schedule::{io_schedule, Method, Schedule};
 pub use simulate::{io_cost, IoCost, IoEvent};
+pub use tiled::tiled_edge_order;

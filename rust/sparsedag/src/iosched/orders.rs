@@ -40,7 +40,7 @@ impl Constructive {
         match Constructive::ALL.into_iter().find(|c| c.name() == name) {
             Some(c) => Ok(c),
             None => invalid(format!(
-                "unknown schedule method {name:?}; choose layer, greedy, two_approx or anneal"
+                "unknown schedule method {name:?}; choose layer, greedy, two_approx, anneal or tiled"
             )),
         }
     }

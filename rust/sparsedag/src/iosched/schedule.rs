@@ -1,9 +1,12 @@
-//! `io_schedule`: a constructive order, or annealing from the best constructive order.
+//! `io_schedule`: a constructive order, annealing from the best constructive order, or the
+//! tiled edge order.
 
 use super::anneal::{anneal_schedule, AnnealTrace};
+use super::edges::simulate_edges;
 use super::network::Network;
 use super::orders::{constructive_order, Constructive};
 use super::simulate::{check_fast_memory, simulate};
+use super::tiled::{block_candidates, tiled_edge_order};
 use crate::cancel::Cancel;
 use crate::error::Result;
 
@@ -11,6 +14,8 @@ use crate::error::Result;
 pub enum Method {
     Constructive(Constructive),
     Anneal,
+    /// The tiled edge order (an order of edges, not of neurons).
+    Tiled,
 }
 
 impl std::str::FromStr for Method {
@@ -18,6 +23,8 @@ impl std::str::FromStr for Method {
     fn from_str(name: &str) -> Result<Self> {
         if name == "anneal" {
             Ok(Method::Anneal)
+        } else if name == "tiled" {
+            Ok(Method::Tiled)
         } else {
             Constructive::from_name(name).map(Method::Constructive)
         }
@@ -26,11 +33,16 @@ impl std::str::FromStr for Method {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
+    /// Node ids (a neuron order), or edge ids (indices into `Dag::edges()`) when `edges`.
     pub order: Vec<u32>,
+    /// Whether `order` is an edge order.
+    pub edges: bool,
+    /// The block size of a tiled order (0 otherwise).
+    pub block: usize,
     /// Loads + stores of the order (plus weight reads when counted).
     pub io: u64,
     /// The constructive method the annealing started from (the method itself otherwise).
-    pub start: Constructive,
+    pub start: &'static str,
     pub trace: AnnealTrace,
 }
 
@@ -54,9 +66,35 @@ pub fn io_schedule(
     let cost = |order: &[u32]| -> Result<u64> {
         Ok(simulate(network, order, fast_memory, false, false, cancel)?.total())
     };
+    if method == Method::Tiled {
+        // Every constructive order as the base, every candidate block size; the exact
+        // simulator picks (the first wins ties). Block size 1 is the base order itself, so the
+        // result is never worse than the best constructive neuron order.
+        let mut best: Option<(u64, Vec<u32>, usize, Constructive)> = None;
+        for c in Constructive::ALL {
+            let base = constructive_order(network, c, fast_memory, cancel)?;
+            for block in block_candidates(fast_memory) {
+                let order = tiled_edge_order(network, &base, block);
+                let io =
+                    simulate_edges(network, &order, fast_memory, false, false, cancel)?.total();
+                if best.as_ref().is_none_or(|(b, _, _, _)| io < *b) {
+                    best = Some((io, order, block, c));
+                }
+            }
+        }
+        let (io, order, block, base) = best.expect("at least one block size");
+        return Ok(Schedule {
+            order,
+            edges: true,
+            block,
+            io: io + weights,
+            start: base.name(),
+            trace: AnnealTrace::default(),
+        });
+    }
     let candidates: Vec<Constructive> = match method {
         Method::Constructive(c) => vec![c],
-        Method::Anneal => Constructive::ALL.to_vec(),
+        _ => Constructive::ALL.to_vec(),
     };
     let mut best: Option<(u64, Vec<u32>, Constructive)> = None;
     for c in candidates {
@@ -70,8 +108,10 @@ pub fn io_schedule(
     if method != Method::Anneal {
         return Ok(Schedule {
             order,
+            edges: false,
+            block: 0,
             io: io + weights,
-            start,
+            start: start.name(),
             trace: AnnealTrace::default(),
         });
     }
@@ -87,8 +127,10 @@ pub fn io_schedule(
     let io = *trace.io.iter().min().expect("the trace holds the start");
     Ok(Schedule {
         order,
+        edges: false,
+        block: 0,
         io: io + weights,
-        start,
+        start: start.name(),
         trace,
     })
 }
