@@ -114,13 +114,59 @@ pub struct Workspace {
     batch: usize,
     /// Pre-activations, kept only for neurons whose derivative needs them
     /// ([`Activation::needs_input`]).
-    z: Vec<f32>,
+    z: AlignedRows,
     /// Activations (after dropout); rows `0..num_inputs` hold the inputs.
-    a: Vec<f32>,
+    a: AlignedRows,
     /// dL/da of the outputs from the loss; the backward pass turns every computed row into
     /// dL/dz.
-    g: Vec<f32>,
+    g: AlignedRows,
     out: Option<OutEdges>,
+}
+
+/// One cache line of floats: the unit of [`AlignedRows`].
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct Line([f32; 16]);
+
+/// A float buffer that starts on a cache line. With batches a multiple of 16 columns every
+/// activation row then starts on a line too, so each 512-bit load of the kernels touches one
+/// line instead of two (measured about 20 % off the forward gather at batch 128).
+#[derive(Debug, Clone, Default)]
+struct AlignedRows {
+    lines: Vec<Line>,
+    len: usize,
+}
+
+impl AlignedRows {
+    /// As `Vec::resize` with zeros: floats past the old length read as zero.
+    fn resize(&mut self, len: usize) {
+        let old = self.len;
+        self.lines.resize(len.div_ceil(16), Line::default());
+        self.len = len;
+        if len > old {
+            self[old..].fill(0.0);
+        }
+    }
+
+    fn capacity(&self) -> usize {
+        16 * self.lines.capacity()
+    }
+}
+
+impl std::ops::Deref for AlignedRows {
+    type Target = [f32];
+    fn deref(&self) -> &[f32] {
+        // SAFETY: `lines` holds at least `len` initialised floats, laid out contiguously
+        // (`Line` is `repr(C)` over an array of f32 with no padding: 64 bytes, align 64).
+        unsafe { std::slice::from_raw_parts(self.lines.as_ptr().cast::<f32>(), self.len) }
+    }
+}
+
+impl std::ops::DerefMut for AlignedRows {
+    fn deref_mut(&mut self) -> &mut [f32] {
+        // SAFETY: as in `deref`, and `&mut self` makes the borrow exclusive.
+        unsafe { std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast::<f32>(), self.len) }
+    }
 }
 
 /// The out-edges of every node as a CSR over internal ids, targets ascending, each with the
@@ -179,9 +225,9 @@ impl Workspace {
     pub fn prepare(&mut self, nodes: usize, batch: usize) {
         self.batch = batch;
         let len = nodes * batch;
-        self.z.resize(len, 0.0);
-        self.a.resize(len, 0.0);
-        self.g.resize(len, 0.0);
+        self.z.resize(len);
+        self.a.resize(len);
+        self.g.resize(len);
     }
 
     pub fn batch(&self) -> usize {
