@@ -797,7 +797,7 @@ impl Net {
                     // Inputs have no bias gradient (and the fused path never moves theirs).
                     let k = self.plan.num_inputs();
                     let [b0, b1] = &mut state.bias_slots;
-                    let tail = |v: &mut Vec<f32>| (!v.is_empty()).then_some(k).unwrap_or(0);
+                    let tail = |v: &mut Vec<f32>| if v.is_empty() { 0 } else { k };
                     let (k0, k1) = (tail(b0), tail(b1));
                     let slots = [&mut b0[k0..], &mut b1[k1..]];
                     deferred_step(&step, &mut self.biases[k..], &bias_grads[k..], slots, false);
