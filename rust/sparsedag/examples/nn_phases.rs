@@ -2,7 +2,8 @@
 //! best of many runs each, for work on the engine's kernels:
 //! `cargo run --release --example nn_phases -- [edge file] [batch]`. The edge file holds the
 //! node count on its first line, then one `source target` pair per line (for instance the
-//! graph of `benches/compare_dagnet.py`); without it, `random_dag(2000, p = 0.01)`.
+//! graph of `benches/compare_dagnet.py`); without it, `random_dag(2000, p = 0.01)`. `OPT=momentum`
+//! times SET's optimiser instead of plain SGD.
 
 use std::time::Instant;
 
@@ -87,10 +88,18 @@ fn main() {
             .expect("a supported level: scalar, sse2, avx2+fma or avx512"),
         Err(_) => Simd::detect(),
     };
-    let optimizer = Optimizer {
-        kind: OptimizerKind::Sgd,
-        lr: 1e-6,
-        weight_decay: 0.0,
+    // OPT=momentum times SET's optimiser (momentum 0.9, weight decay) instead of plain SGD.
+    let optimizer = match std::env::var("OPT").as_deref() {
+        Ok("momentum") => Optimizer {
+            kind: OptimizerKind::Momentum { momentum: 0.9 },
+            lr: 1e-6,
+            weight_decay: 2e-4,
+        },
+        _ => Optimizer {
+            kind: OptimizerKind::Sgd,
+            lr: 1e-6,
+            weight_decay: 0.0,
+        },
     };
     let mut state = State::new(
         optimizer.kind,

@@ -611,11 +611,13 @@ mod tests {
         let order: Vec<u32> = (0..16).collect();
         set.train_batches(&data, &order, 0, 2, &options, never())
             .unwrap();
-        let (m, n) = (set.num_connections(), 20 + 30 + 25 + 4);
+        let (m, n): (usize, usize) = (set.num_connections(), 20 + 30 + 25 + 4);
         let memory = set.memory();
         assert_eq!(memory.connection_bytes, 12 * m);
-        // Three activation buffers and the backward pass's out-edge index.
-        assert_eq!(memory.workspace_bytes, 3 * 4 * 8 * n + 8 * m + 8 * (n + 1));
+        // Three activation buffers (whole cache lines of 16 floats) and the backward pass's
+        // out-edge index.
+        let rows = (8 * n).next_multiple_of(16);
+        assert_eq!(memory.workspace_bytes, 3 * 4 * rows + 8 * m + 8 * (n + 1));
         set.release_workspace();
         assert_eq!(set.memory().workspace_bytes, 0);
         set.predict(&x, 20, never()).unwrap();
