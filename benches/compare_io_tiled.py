@@ -32,7 +32,7 @@ import numpy as np
 import sparsedag as sd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_io import layered_network, random_network  # noqa: E402
+from compare_io import layered_network, random_network
 
 METHODS = ("layer", "greedy", "two_approx", "anneal", "tiled")
 
