@@ -221,9 +221,11 @@ def io_schedule(
     capped reuse distance, see ``docs/io_model.md``) and exact evaluations at
     ``checkpoints`` points; it returns the best checkpoint, so it is never worse than its
     start. ``tiled``: an *edge* order (``kind == "edges"``, ``order`` is ``(m, 2)`` pairs):
-    blocks of ``B`` neurons of the layer order keep their accumulators in fast memory while
-    each source that feeds the block streams through once; ``B`` is chosen among ``M - 1``,
-    ``7/8``, ``3/4`` and ``1/2`` of it and ``1`` (the layer order) by the exact simulator.
+    blocks of ``B`` neurons of a base order (layer or two_approx) keep their accumulators in
+    fast memory while each source that feeds the block streams through once; the base and
+    ``B`` (``M - 1``, ``7/8``, ``3/4`` or ``1/2`` of it, or ``1``: the base order itself) are
+    chosen by the exact simulator, so it is never worse than the layer order. ``start`` names
+    the base.
 
     Returns an :class:`IoSchedule` (order, I/O count, the bounds of its class, start method,
     trace, kind, block size).

@@ -27,6 +27,6 @@ pub use execute::{assign_rows, execute, BoundPlan, ExecutionPlan};
 pub use generator::io_efficient_network;
 pub use network::Network;
 pub use orders::{constructive_order, Constructive};
-pub use schedule::{io_schedule, Method, Schedule};
+pub use schedule::{io_schedule, Method, Schedule, TILED_BASES};
 pub use simulate::{io_cost, IoCost, IoEvent};
 pub use tiled::tiled_edge_order;
