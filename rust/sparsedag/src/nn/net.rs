@@ -134,6 +134,8 @@ pub struct Workspace {
     /// deferred to after the backward pass (see [`DEFERRED_STEP_EDGES`]).
     weight_grads: Vec<f32>,
     bias_grads: Vec<f32>,
+    /// The weights in out-edge order, gathered before a deferred-step backward pass.
+    out_weights: Vec<f32>,
 }
 
 /// One cache line of floats: the unit of [`AlignedRows`].
@@ -288,10 +290,20 @@ impl Workspace {
         (&self.a, &mut self.g)
     }
 
+    /// The out-edge index of `plan`, built on first use.
+    fn out_edges(&mut self, plan: &Plan) -> &OutEdges {
+        if self.out.as_ref().is_none_or(|o| !o.fits(plan)) {
+            self.out = Some(OutEdges::new(plan));
+        }
+        self.out.as_ref().expect("built above")
+    }
+
     pub fn bytes(&self) -> usize {
         4 * (self.z.capacity() + self.a.capacity() + self.g.capacity())
             + self.out.as_ref().map_or(0, OutEdges::bytes)
-            + 4 * (self.weight_grads.capacity() + self.bias_grads.capacity())
+            + 4 * (self.weight_grads.capacity()
+                + self.bias_grads.capacity()
+                + self.out_weights.capacity())
     }
 }
 
@@ -780,6 +792,23 @@ impl Net {
                 let mut bias_grads = std::mem::take(&mut ws.bias_grads);
                 weight_grads.resize(m, 0.0);
                 bias_grads.resize(n, 0.0);
+                let parallel = m * ws.batch >= PARALLEL_WORK;
+                // The weights each source reads, gathered in one streaming pass whose scattered
+                // loads are independent (so they overlap) rather than inside the backward pass,
+                // where each source waits for its own before its arithmetic can start.
+                let mut out_weights = std::mem::take(&mut ws.out_weights);
+                out_weights.resize(m, 0.0);
+                let positions = &ws.out_edges(&self.plan).positions;
+                let (weights, gathered) = (&self.weights[..], Shared::new(&mut out_weights));
+                run_nodes(0..m.div_ceil(STEP_CHUNK), parallel, |k| {
+                    let start = k * STEP_CHUNK;
+                    let len = STEP_CHUNK.min(m - start);
+                    // SAFETY: unit k alone writes start..start + len.
+                    let out = unsafe { gathered.range(start, len) };
+                    for (w, &p) in out.iter_mut().zip(&positions[start..start + len]) {
+                        *w = weights[p as usize];
+                    }
+                });
                 self.backward_to(
                     ws,
                     dropout,
@@ -788,8 +817,9 @@ impl Net {
                         weights: &mut weight_grads,
                         biases: &mut bias_grads,
                     },
+                    Some(&out_weights),
                 );
-                let parallel = m * ws.batch >= PARALLEL_WORK;
+                ws.out_weights = out_weights;
                 let [w0, w1] = &mut state.weight_slots;
                 let (grads, weights) = (&weight_grads[..], &mut self.weights[..]);
                 deferred_step(&step, weights, grads, [w0, w1], parallel);
@@ -805,25 +835,35 @@ impl Net {
                 ws.weight_grads = weight_grads;
                 ws.bias_grads = bias_grads;
             }
-            sink => self.backward_to(ws, dropout, simd, sink),
+            sink => self.backward_to(ws, dropout, simd, sink, None),
         }
     }
 
+    /// The backward pass; `out_weights`, when given, holds the weights in out-edge order (read
+    /// instead of the scattered in-edge positions).
     fn backward_to(
         &mut self,
         ws: &mut Workspace,
         dropout: Option<Dropout>,
         simd: Simd,
         sink: Sink<'_>,
+        out_weights: Option<&[f32]>,
     ) {
         let batch = ws.batch;
-        if ws.out.as_ref().is_none_or(|o| !o.fits(&self.plan)) {
-            ws.out = Some(OutEdges::new(&self.plan));
-        }
+        ws.out_edges(&self.plan);
         let Workspace { z, a, g, out, .. } = ws;
         let out = out.as_ref().expect("built above");
         let (z, a): (&[f32], &[f32]) = (z, a);
-        let params = Params::new(&mut self.weights, &mut self.biases, self.train_bias, sink);
+        let mut params = Params::new(&mut self.weights, &mut self.biases, self.train_bias, sink);
+        if let Some(w) = out_weights {
+            assert_eq!(w.len(), out.targets.len(), "one weight per out-edge");
+            assert!(
+                matches!(params.kind, ParamsKind::Store { .. }),
+                "gathered weights serve a backward pass that stores its gradients"
+            );
+            params.out_weights = Some(w);
+        }
+        let params = params;
         let this: &Net = self;
         let plan = &this.plan;
         let num_inputs = plan.num_inputs();
@@ -894,21 +934,28 @@ impl Net {
         while chunk < end {
             let len = EDGE_CHUNK.min(end - chunk);
             let positions = &out.positions[chunk..chunk + len];
-            for (w, &p) in weights.iter_mut().zip(positions) {
-                // SAFETY: node i alone touches the weights of its out-edges.
-                *w = unsafe { params.weight(p as usize) };
-            }
+            let current: &[f32] = match params.out_weights {
+                Some(w) => &w[chunk..chunk + len],
+                None => {
+                    for (w, &p) in weights.iter_mut().zip(positions) {
+                        // SAFETY: node i alone touches the weights of its out-edges.
+                        *w = unsafe { params.weight(p as usize) };
+                    }
+                    &weights[..len]
+                }
+            };
             simd.backprop_source(
                 acc.as_deref_mut(),
                 zero && chunk == start,
                 a_row,
                 &out.targets[chunk..chunk + len],
-                &weights[..len],
+                current,
                 deltas,
                 base,
                 &mut grads[..len],
             );
-            // SAFETY: as above.
+            // SAFETY: node i alone touches the weights of its out-edges. (With `out_weights`
+            // the sink stores gradients and ignores `weights`.)
             unsafe { params.weight_gradients(positions, &mut weights[..len], &grads[..len]) };
             chunk += len;
         }
@@ -917,7 +964,9 @@ impl Net {
 
 /// Where the gradients go, shared by the units of a layer: each unit touches only the weights
 /// of its own out-edges and its own bias.
-struct Params {
+struct Params<'w> {
+    /// The weights in out-edge order, when the caller gathered them (read-only then).
+    out_weights: Option<&'w [f32]>,
     weights: Shared<f32>,
     biases: Shared<f32>,
     kind: ParamsKind,
@@ -936,8 +985,13 @@ enum ParamsKind {
     },
 }
 
-impl Params {
-    fn new(weights: &mut [f32], biases: &mut [f32], train_bias: bool, sink: Sink<'_>) -> Params {
+impl Params<'_> {
+    fn new<'w>(
+        weights: &mut [f32],
+        biases: &mut [f32],
+        train_bias: bool,
+        sink: Sink<'_>,
+    ) -> Params<'w> {
         let kind = match sink {
             Sink::Store {
                 weights: gw,
@@ -967,6 +1021,7 @@ impl Params {
             }
         };
         Params {
+            out_weights: None,
             weights: Shared::new(weights),
             biases: Shared::new(biases),
             kind,
@@ -1207,7 +1262,8 @@ mod tests {
             .collect();
         let layers = crate::layering::asap(&g);
         let codes: Vec<u8> = (0..400).map(|v| (v % 3) as u8).collect();
-        let batch = 37;
+        // Enough work (edges x batch) for the parallel gather and step.
+        let batch = 61;
         let mut rng = crate::rng::Rng::new(3);
         let x: Vec<f32> = (0..batch * inputs.len())
             .map(|_| rng.uniform(-1.0, 1.0) as f32)
@@ -1237,6 +1293,10 @@ mod tests {
                     let mut state = State::new(kind, m, n);
                     let mut ws = Workspace::default();
                     let simd = Simd::detect();
+                    assert!(
+                        m * batch >= PARALLEL_WORK,
+                        "the test must reach the parallel path"
+                    );
                     for t in 0..3 {
                         ws.prepare(n, batch);
                         ws.fill_inputs(&x, inputs.len(), &samples);
@@ -1261,10 +1321,16 @@ mod tests {
                     (net, state)
                 };
                 let (fused, fused_state) = run(false);
-                let (deferred, deferred_state) = run(true);
-                assert_eq!(fused.weights, deferred.weights, "{kind:?}");
-                assert_eq!(fused.biases, deferred.biases, "{kind:?}");
-                assert_eq!(fused_state, deferred_state, "{kind:?}");
+                for threads in [1, 2] {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
+                    let (deferred, deferred_state) = pool.install(|| run(true));
+                    assert_eq!(fused.weights, deferred.weights, "{kind:?} {threads}");
+                    assert_eq!(fused.biases, deferred.biases, "{kind:?} {threads}");
+                    assert_eq!(fused_state, deferred_state, "{kind:?} {threads}");
+                }
                 // The steps did move the parameters.
                 let plan = Plan::new(&g, &inputs, &outputs, &layers).unwrap();
                 let initial = Net::new(plan, &codes, 0.6, Init::KaimingUniform, 1, train_bias);
