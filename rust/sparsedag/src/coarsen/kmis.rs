@@ -351,29 +351,55 @@ fn prefetch_ahead<R: Rows>(rows: &R, order: &[u32], i: usize, centre: &[u32]) {
 /// The greedy for k = 1 in rank order: returns every node's centre (selected nodes are their
 /// own centre). Covered means having a centre, so no distances are needed, and rows may
 /// repeat neighbours.
+///
+/// Coverage is read from a bitmap (n / 8 bytes, in L1/L2), never from the centres, so the
+/// centres are only written: a neighbour that is already covered sends its write to a spare
+/// slot past the end instead of branching on a coin flip.
 pub(crate) fn one_hop_greedy<R: Rows>(
     rows: &R,
     order: &[u32],
     cancel: &Cancel,
 ) -> Result<Vec<u32>> {
-    let mut centre = vec![NONE; order.len()];
+    let n = order.len();
+    let mut covered = vec![0u64; n.div_ceil(64)];
+    let mut centre = vec![NONE; n + 1];
     for (i, &s) in order.iter().enumerate() {
         if i % 4096 == 0 {
             cancel.check()?;
         }
-        prefetch_ahead(rows, order, i, &centre);
-        if centre[s as usize] != NONE {
-            continue;
+        if let Some(&v) = order.get(i + 2 * AHEAD) {
+            rows.prefetch_bounds(v);
         }
-        centre[s as usize] = s;
-        for &w in rows.row(s) {
-            let c = &mut centre[w as usize];
-            if *c == NONE {
-                *c = s;
+        if let Some(&v) = order.get(i + AHEAD) {
+            if !is_set(&covered, v) {
+                rows.prefetch_row(v);
             }
         }
+        if is_set(&covered, s) {
+            continue;
+        }
+        set(&mut covered, s);
+        centre[s as usize] = s;
+        for &w in rows.row(s) {
+            let word = &mut covered[w as usize / 64];
+            let bit = 1u64 << (w % 64);
+            let slot = if *word & bit == 0 { w as usize } else { n };
+            *word |= bit;
+            centre[slot] = s;
+        }
     }
+    centre.truncate(n);
     Ok(centre)
+}
+
+#[inline(always)]
+fn is_set(bits: &[u64], v: u32) -> bool {
+    bits[v as usize / 64] & (1u64 << (v % 64)) != 0
+}
+
+#[inline(always)]
+fn set(bits: &mut [u64], v: u32) {
+    bits[v as usize / 64] |= 1u64 << (v % 64);
 }
 
 /// The greedy in rank order over the uncovered nodes; returns how many it selected.
