@@ -12,8 +12,10 @@ inputs, sinks the outputs) and, as the attainable best case, networks of maximal
 built for each M (sd.io_efficient_network with 64 inputs; their generation order meets the lower
 bound, but the schedulers are not told it). Per (network, M) it prints the I/O (loads +
 stores, furthest-next-use eviction, weights not counted) of the layer / greedy / two_approx /
-anneal schedules, each divided by the lower bound of sd.io_bounds, the layer/anneal ratio, and
-the annealing time.
+anneal schedules (neuron orders), each divided by the lower bound of sd.io_bounds for neuron
+orders, the layer/anneal ratio, the annealing time, and the tiled edge order divided by the
+edge-order lower bound `lower_edges` with layer/tiled (benches/compare_io_tiled.py sweeps
+where tiling pays).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def main() -> None:
     )
     print(
         "# kind        n  deg      M   lower |  layer  greedy  two_apx  anneal  (x lower) "
-        "| layer/anneal  anneal s"
+        "| layer/anneal  anneal s | tiled (x lower_edges) layer/tiled"
     )
     ratios = []
     gains = []
@@ -91,6 +93,7 @@ def main() -> None:
                     )
                     seconds = time.perf_counter() - start
                     io["anneal"] = annealed.io
+                    tiled = sd.io_schedule(dag, memory, "tiled")
                     ratios.append(io["anneal"] / lower)
                     if dag.num_nodes > memory:
                         gains.append(io["layer"] / io["anneal"])
@@ -100,7 +103,8 @@ def main() -> None:
                             f"{io[m] / lower:6.2f}" for m in ("layer", "greedy", "two_approx")
                         )
                         + f"  {io['anneal'] / lower:6.2f}            | "
-                        f"{io['layer'] / io['anneal']:12.2f}  {seconds:8.2f}"
+                        f"{io['layer'] / io['anneal']:12.2f}  {seconds:8.2f} | "
+                        f"{tiled.io / tiled.lower:21.2f} {io['layer'] / tiled.io:11.2f}"
                     )
     print(f"# mean anneal / lower bound: {np.mean(ratios):.2f}")
     if gains:

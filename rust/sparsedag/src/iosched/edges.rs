@@ -19,7 +19,12 @@ const NEVER: u32 = u32::MAX;
 
 /// Source of every edge, indexed by edge id.
 fn edge_sources(dag: &Dag) -> Vec<u32> {
-    dag.edges().0
+    let (offsets, _) = dag.out_csr();
+    let mut sources = Vec::with_capacity(dag.num_edges());
+    for u in 0..dag.num_nodes() {
+        sources.extend(std::iter::repeat_n(u as u32, offsets[u + 1] - offsets[u]));
+    }
+    sources
 }
 
 /// The edge id of each entry of the in-edge CSR (edges sorted by target, then source).
