@@ -128,11 +128,16 @@ impl Simd {
         col0: usize,
     ) {
         assert_eq!(sources.len(), weights.len());
+        // Every path indexes the rows with bounds checks of its own (no unchecked loads here,
+        // unlike the backward row kernels), so a separate pass over the sources is only a
+        // debugging aid: in release builds it cost about 3 % of a forward pass.
         let width = out.len();
-        for &s in sources {
-            let start = s as usize * stride + col0;
-            assert!(start + width <= act.len(), "source row out of bounds");
-        }
+        debug_assert!(
+            sources
+                .iter()
+                .all(|&s| s as usize * stride + col0 + width <= act.len()),
+            "source row out of bounds"
+        );
         match self.level {
             Level::Scalar => scalar_weighted_sum(out, bias, sources, weights, act, stride, col0),
             #[cfg(target_arch = "x86_64")]
