@@ -454,8 +454,10 @@ fn weighted_sum_block<const FUSED: bool, const W: usize>(
     out.copy_from_slice(&acc);
 }
 
-/// Connections ahead whose rows the gather loops ask the cache for.
-const PREFETCH_EDGES: usize = 4;
+/// Connections ahead whose rows the gather loops ask the cache for. At batch 128 on rows that
+/// miss L1 (the 4000-wide SET layers), 8 measured 6 % faster than 4 on the gather kernel alone
+/// and 2–3 % on a whole step; 12 gained nothing more. The 2000-node DagNet step is unchanged.
+const PREFETCH_EDGES: usize = 8;
 
 /// A hint to bring the cache line holding `p` closer; never faults, whatever `p` is.
 #[inline(always)]
