@@ -1,12 +1,19 @@
 //! The k = 1 greedy straight from the id arrays, for when it runs sequentially from the start
-//! (one to four threads under `Auto`, or `Sequential`). It needs less than the general path:
-//! the greedy only covers neighbours, which repeated edges cannot disturb, so the rows stay as
-//! the counting sort left them (no compaction, u32 offsets); only the heuristic rank needs the
-//! simple degrees, and it gets them from a duplicate check that moves nothing.
+//! (one to four threads under `Auto`, or `Sequential`).
+//!
+//! It stores every edge once, in the row of its lower id (the upper half of the adjacency):
+//! half the scattered writes of full rows, and the duplicate check that gives the heuristic
+//! its simple degrees reads half as much (a repeated edge repeats within that one row). The
+//! greedy walks the nodes in rank order and needs, for a node s, its lowest-rank selected
+//! neighbour, if any (then s is covered and that is its centre; else s is selected). It
+//! gets the upper neighbours' part by reading s's own row against a bitmap of selected nodes
+//! (pull), and the lower neighbours' part from their pushes: a selected node marks its upper
+//! neighbours covered, the first (lowest-rank) one recording itself as their centre. Every
+//! selected neighbour of lower rank than s has been processed by then, so both parts are
+//! complete. Repeated edges and self-loops change nothing.
 
-use super::kmis::one_hop_greedy;
 use super::rank::{order_ascending, Heuristic, Rank};
-use super::undirected::{checked_node_count, raw_rows, Counter, RawRows};
+use super::undirected::{bad_edge, checked_node_count, prefetch, Counter};
 use super::{clusters_from_centres, Clustering, RankSpec};
 use crate::cancel::Cancel;
 use crate::error::Result;
@@ -25,31 +32,31 @@ pub(crate) fn clusters_from_ids<I: NodeId>(
         return Ok(None);
     }
     let n = checked_node_count(src, dst, num_nodes)?;
-    if 2 * src.len() <= u32::MAX as usize {
-        with_counter::<I, u32>(n, src, dst, rank, cancel).map(Some)
-    } else {
-        with_counter::<I, usize>(n, src, dst, rank, cancel).map(Some)
-    }
+    // The rows hold each edge once and the count check caps the edges at u32::MAX, so u32
+    // offsets always suffice.
+    with_counter::<I, u32>(n, src, dst, rank, cancel).map(Some)
 }
 
 fn with_counter<I: NodeId, C: Counter>(
     n: usize,
     src: &[I],
     dst: &[I],
-    rank: &RankSpec,
+    spec: &RankSpec,
     cancel: &Cancel,
 ) -> Result<Clustering> {
-    let (offsets, neighbors) = raw_rows::<I, C>(n, src, dst, true)?;
-    let rows = RawRows { offsets, neighbors };
+    // Unit scores: both heuristics rank by the simple degree + 1, ascending, ties by id.
+    let heuristic = matches!(
+        spec,
+        RankSpec::Heuristic(Heuristic::Greedy | Heuristic::WeightedGreedy, None)
+    );
+    let rows = UpperRows::<C>::build(n, src, dst, heuristic)?;
     cancel.check()?;
-    let rank = match rank {
-        // Unit scores: both heuristics rank by the simple degree + 1, ascending, ties by id.
-        RankSpec::Heuristic(Heuristic::Greedy | Heuristic::WeightedGreedy, None) => {
-            Rank::from_valid_order(simple_degree_order(&rows))
-        }
-        other => other.clone().build_without_graph(n)?,
+    let rank = if heuristic {
+        Rank::from_valid_order(simple_degree_order(&rows))
+    } else {
+        spec.clone().build_without_graph(n)?
     };
-    let centres = one_hop_greedy(&rows, rank.order(), cancel)?;
+    let centres = push_pull_greedy(&rows, &rank, cancel)?;
     drop(rows);
     let selected: Vec<u32> = (0..n as u32)
         .filter(|&v| centres[v as usize] == v)
@@ -63,40 +70,106 @@ fn with_counter<I: NodeId, C: Counter>(
     })
 }
 
+/// Row v holds the w > v with an edge {v, w}, once per edge, in edge order; `lower[v]` counts
+/// the edges to ids below v (only when the degrees are wanted, else it is empty).
+struct UpperRows<C> {
+    offsets: Vec<C>,
+    neighbors: Vec<u32>,
+    lower: Vec<u32>,
+}
+
+impl<C: Counter> UpperRows<C> {
+    /// Counts, then fills the rows backwards so each ends up in edge order; checks every id
+    /// during the count, so the first bad edge stops it and is the one reported.
+    fn build<I: NodeId>(n: usize, src: &[I], dst: &[I], degrees: bool) -> Result<Self> {
+        let mut cursor = vec![C::from_usize(0); n + 1];
+        let mut lower = if degrees { vec![0u32; n] } else { Vec::new() };
+        let bump = |c: &mut C| *c = C::from_usize(c.to_usize() + 1);
+        for (i, (&s, &d)) in src.iter().zip(dst).enumerate() {
+            let (s, d) = (s.to_i64() as u64, d.to_i64() as u64);
+            if s >= n as u64 || d >= n as u64 {
+                return Err(bad_edge(src, dst, i, n as u64));
+            }
+            if s != d {
+                let (lo, hi) = (s.min(d) as usize, s.max(d) as usize);
+                bump(&mut cursor[lo]);
+                if degrees {
+                    lower[hi] += 1;
+                }
+            }
+        }
+        let mut total = 0;
+        for slot in &mut cursor[..n] {
+            total += slot.to_usize();
+            *slot = C::from_usize(total);
+        }
+        cursor[n] = C::from_usize(total);
+        let mut neighbors = vec![0u32; total];
+        for (&s, &d) in src.iter().zip(dst).rev() {
+            let (s, d) = (s.to_i64() as usize, d.to_i64() as usize);
+            if s != d {
+                let (lo, hi) = (s.min(d), s.max(d));
+                let at = cursor[lo].to_usize() - 1;
+                cursor[lo] = C::from_usize(at);
+                neighbors[at] = hi as u32;
+            }
+        }
+        Ok(UpperRows {
+            offsets: cursor,
+            neighbors,
+            lower,
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    #[inline(always)]
+    fn row(&self, v: u32) -> &[u32] {
+        let v = v as usize;
+        &self.neighbors[self.offsets[v].to_usize()..self.offsets[v + 1].to_usize()]
+    }
+
+    #[inline(always)]
+    fn prefetch_bounds(&self, v: u32) {
+        prefetch(self.offsets.as_ptr().wrapping_add(v as usize));
+    }
+
+    #[inline(always)]
+    fn prefetch_row(&self, v: u32) {
+        let start = self.offsets[v as usize].to_usize();
+        prefetch(self.neighbors.as_ptr().wrapping_add(start));
+    }
+}
+
 /// Nodes by increasing simple degree (distinct neighbours), ties by id.
 ///
-/// A repeated edge {v, w} repeats w in row v exactly as often as it repeats v in row w, so
-/// only the entries w > v are checked, and each repeat found lowers both degrees. The marks
-/// keep the low 16 bits of the last row that saw w (`marks[w] == v as u16` once w was seen
-/// in row v): half the footprint of full ids, so they stay in L2. A row that matches an older
-/// row's mark is only a false alarm that the exact check of its upper entries clears; a real
-/// repeat always matches. The loop has no unpredictable branch.
-fn simple_degree_order<C: Counter>(rows: &RawRows<C>) -> Vec<u32> {
-    let n = rows.offsets.len() - 1;
+/// A repeated edge {v, w} (v < w) repeats w in row v, so each row is checked for repeats on
+/// its own, and each repeat found lowers both degrees. The marks keep the low 16 bits of the
+/// last row that saw w (`marks[w] == v as u16` once w was seen in row v): half the footprint
+/// of full ids, so they stay in L2. A row that matches an older row's mark is only a false
+/// alarm that the exact check of the row clears; a real repeat always matches. The loop has
+/// no unpredictable branch.
+fn simple_degree_order<C: Counter>(rows: &UpperRows<C>) -> Vec<u32> {
+    let n = rows.len();
     let mut marks = vec![u16::MAX; n];
     let mut repeated = Vec::new();
-    for v in 0..n {
-        let row = &rows.neighbors[rows.offsets[v].to_usize()..rows.offsets[v + 1].to_usize()];
-        let v32 = v as u32;
+    for v in 0..n as u32 {
+        let row = rows.row(v);
         let tag = v as u16;
-        // Counted with arithmetic, not branches: a branch on `upper` is a coin flip, and one
-        // on the probe would wait for the cache miss.
         let mut hits = 0u32;
         for &w in row {
-            let upper = w > v32;
-            // The other entries probe v's own mark, in cache and never read again: rows
-            // come in increasing order and only rows below v look at it as an upper entry.
-            let slot = if upper { w as usize } else { v };
-            let mark = &mut marks[slot];
-            hits += u32::from(*mark == tag) & u32::from(upper);
+            let mark = &mut marks[w as usize];
+            hits += u32::from(*mark == tag);
             *mark = tag;
         }
         if hits > 0 {
-            let mut upper: Vec<u32> = row.iter().copied().filter(|&w| w > v32).collect();
-            upper.sort_unstable();
-            for pair in upper.windows(2) {
+            let mut sorted = row.to_vec();
+            sorted.sort_unstable();
+            for pair in sorted.windows(2) {
                 if pair[0] == pair[1] {
-                    repeated.push(v32);
+                    repeated.push(v);
                     repeated.push(pair[0]);
                 }
             }
@@ -104,13 +177,87 @@ fn simple_degree_order<C: Counter>(rows: &RawRows<C>) -> Vec<u32> {
     }
     drop(marks);
     let mut degree: Vec<u32> = (0..n)
-        .map(|v| (rows.offsets[v + 1].to_usize() - rows.offsets[v].to_usize()) as u32)
+        .map(|v| {
+            let upper = rows.offsets[v + 1].to_usize() - rows.offsets[v].to_usize();
+            upper as u32 + rows.lower[v]
+        })
         .collect();
     for &v in &repeated {
         degree[v as usize] -= 1;
     }
     let max = degree.iter().copied().max().unwrap_or(0);
     order_ascending(n, max as u64 + 1, |v| degree[v] as u64 + 1)
+}
+
+/// Marks "no centre yet" and "no selected neighbour" (as a rank).
+const NONE: u32 = u32::MAX;
+
+/// How far ahead in rank order the greedy prefetches rows.
+const AHEAD: usize = 8;
+
+/// The greedy in rank order over the upper rows (see the module notes): returns every node's
+/// centre, selected nodes being their own.
+fn push_pull_greedy<C: Counter>(
+    rows: &UpperRows<C>,
+    rank: &Rank,
+    cancel: &Cancel,
+) -> Result<Vec<u32>> {
+    let order = rank.order();
+    let position = rank.as_slice();
+    let n = order.len();
+    // The rank of each selected node, NONE for the others: one read per row entry.
+    let mut selected_rank = vec![NONE; n];
+    let mut covered = vec![0u64; n.div_ceil(64)];
+    // One spare slot past the end takes the pushes to nodes already covered.
+    let mut centre = vec![NONE; n + 1];
+    for (i, &s) in order.iter().enumerate() {
+        if i % 4096 == 0 {
+            cancel.check()?;
+        }
+        if let Some(&v) = order.get(i + 2 * AHEAD) {
+            rows.prefetch_bounds(v);
+        }
+        if let Some(&v) = order.get(i + AHEAD) {
+            rows.prefetch_row(v);
+        }
+        let row = rows.row(s);
+        // The lowest rank among selected upper neighbours, without a branch per entry.
+        let mut best = NONE;
+        for &w in row {
+            best = best.min(selected_rank[w as usize]);
+        }
+        if is_set(&covered, s) {
+            best = best.min(position[centre[s as usize] as usize]);
+        }
+        // Settled either way: later pushes (from higher-rank selected nodes) must not
+        // overwrite s's centre.
+        set(&mut covered, s);
+        if best != NONE {
+            centre[s as usize] = order[best as usize];
+            continue;
+        }
+        selected_rank[s as usize] = i as u32;
+        centre[s as usize] = s;
+        for &w in row {
+            let word = &mut covered[w as usize / 64];
+            let bit = 1u64 << (w % 64);
+            let slot = if *word & bit == 0 { w as usize } else { n };
+            *word |= bit;
+            centre[slot] = s;
+        }
+    }
+    centre.truncate(n);
+    Ok(centre)
+}
+
+#[inline(always)]
+fn is_set(bits: &[u64], v: u32) -> bool {
+    bits[v as usize / 64] & (1u64 << (v % 64)) != 0
+}
+
+#[inline(always)]
+fn set(bits: &mut [u64], v: u32) {
+    bits[v as usize / 64] |= 1u64 << (v % 64);
 }
 
 #[cfg(test)]

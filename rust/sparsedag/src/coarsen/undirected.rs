@@ -214,8 +214,8 @@ impl UndirectedGraph {
     }
 }
 
-/// Row access for the sequential greedy: the graph, or raw rows that may repeat neighbours
-/// (harmless there: covering a node twice changes nothing).
+/// Row access for the sequential greedy (rows may repeat neighbours: covering a node twice
+/// changes nothing).
 pub(crate) trait Rows {
     fn row(&self, v: u32) -> &[u32];
     /// Asks for the cache line holding v's row bounds.
@@ -236,29 +236,6 @@ impl Rows for UndirectedGraph {
     #[inline(always)]
     fn prefetch_row(&self, v: u32) {
         UndirectedGraph::prefetch_row(self, v)
-    }
-}
-
-/// CSR rows with offsets of type `C`, straight from [`raw_rows`].
-pub(crate) struct RawRows<C> {
-    pub offsets: Vec<C>,
-    pub neighbors: Vec<u32>,
-}
-
-impl<C: Counter> Rows for RawRows<C> {
-    #[inline(always)]
-    fn row(&self, v: u32) -> &[u32] {
-        let v = v as usize;
-        &self.neighbors[self.offsets[v].to_usize()..self.offsets[v + 1].to_usize()]
-    }
-    #[inline(always)]
-    fn prefetch_bounds(&self, v: u32) {
-        prefetch(self.offsets.as_ptr().wrapping_add(v as usize));
-    }
-    #[inline(always)]
-    fn prefetch_row(&self, v: u32) {
-        let start = self.offsets[v as usize].to_usize();
-        prefetch(self.neighbors.as_ptr().wrapping_add(start));
     }
 }
 
@@ -309,7 +286,7 @@ pub(crate) fn checked_node_count<I: NodeId>(
 }
 
 /// The error for edge `i`, known to hold an id outside `0..n` (src before dst).
-fn bad_edge<I: NodeId>(src: &[I], dst: &[I], i: usize, n: u64) -> Error {
+pub(crate) fn bad_edge<I: NodeId>(src: &[I], dst: &[I], i: usize, n: u64) -> Error {
     let s = src[i].to_i64();
     let value = if s < 0 || s as u64 >= n {
         s
@@ -401,7 +378,7 @@ fn direct_rows_with<I: NodeId, C: Counter>(
 
 /// The rows of the multigraph under the edges (self-loops dropped, repeats kept), each in
 /// edge order, with offsets of type `C`.
-pub(crate) fn raw_rows<I: NodeId, C: Counter>(
+fn raw_rows<I: NodeId, C: Counter>(
     n: usize,
     src: &[I],
     dst: &[I],
