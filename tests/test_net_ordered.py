@@ -167,3 +167,9 @@ def test_parameter_copy_follows_training_and_weight_changes():
     net.clear_schedule_cache()
     assert net.schedule_cache_bytes() == 0
     np.testing.assert_array_equal(net.predict(X, schedule=greedy), net.predict(X))
+    # The last call's order is reused only while the array still holds it.
+    order = np.array(greedy.order, dtype=np.int64)
+    np.testing.assert_array_equal(net.predict(X, schedule=order), net.predict(X))
+    order[:] = dfs
+    assert net.activation_rows(schedule=order) == simulated_rows(net, order)
+    np.testing.assert_array_equal(net.predict(X, schedule=order), net.predict(X))
