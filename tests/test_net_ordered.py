@@ -139,3 +139,37 @@ def test_bad_modes_and_schedules():
         net.predict(np.array([[1.0, np.nan]], dtype=np.float32), memory="low")
     with pytest.raises(ValueError, match="unknown memory mode"):
         net.activation_rows("medium")
+
+
+def test_parameter_copy_follows_training_and_weight_changes():
+    g = sd.random_dag(300, p=0.03, seed=4)
+    net = sd.DagNet(g, activation="tanh", seed=2)
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(16, net.num_inputs)).astype(np.float32)
+    y = rng.normal(size=(16, net.num_outputs)).astype(np.float32)
+    greedy = sd.io_schedule(net, fast_memory=16, method="greedy", seed=0)
+    dfs = sd.topological_order(net.graph, method="dfs")
+    assert net.schedule_cache_bytes() == 0
+    np.testing.assert_array_equal(net.predict(X, schedule=greedy), net.predict(X))
+    one_copy = net.schedule_cache_bytes()
+    assert one_copy >= 4 * net.graph.num_edges
+    net.fit(X, y, epochs=2, batch_size=8, lr=0.05, progress=False)
+    np.testing.assert_array_equal(net.predict(X, schedule=greedy), net.predict(X))
+    net.partial_fit(X, y)
+    np.testing.assert_array_equal(net.predict(X, schedule=greedy), net.predict(X))
+    net.weights = rng.normal(size=net.graph.num_edges)
+    np.testing.assert_array_equal(net.predict(X, schedule=greedy), net.predict(X))
+    net.biases = rng.normal(size=net.graph.num_nodes)
+    np.testing.assert_array_equal(net.predict(X, memory="low"), net.predict(X))
+    np.testing.assert_array_equal(net.predict(X[:1], schedule=dfs), net.predict(X[:1]))
+    # Only the order used last keeps its copy.
+    assert net.schedule_cache_bytes() == one_copy
+    net.clear_schedule_cache()
+    assert net.schedule_cache_bytes() == 0
+    np.testing.assert_array_equal(net.predict(X, schedule=greedy), net.predict(X))
+    # The last call's order is reused only while the array still holds it.
+    order = np.array(greedy.order, dtype=np.int64)
+    np.testing.assert_array_equal(net.predict(X, schedule=order), net.predict(X))
+    order[:] = dfs
+    assert net.activation_rows(schedule=order) == simulated_rows(net, order)
+    np.testing.assert_array_equal(net.predict(X, schedule=order), net.predict(X))

@@ -571,6 +571,19 @@ class DagNet:
         mode: one per node for ``"full"``, else the inputs plus the most alive at once."""
         return _ordered.activation_rows(self, memory, schedule)
 
+    def schedule_cache_bytes(self) -> int:
+        """Bytes of parameters held for the ordered passes (``memory="low"``,
+        ``schedule=``): the order that ran last keeps the weights, biases and activations copied
+        in its execution order (about 4 bytes per edge plus 12 per neuron), remade when the
+        parameters change; 0 when no ordered pass has run or after
+        :meth:`clear_schedule_cache`."""
+        return _ordered.cache_bytes(self)
+
+    def clear_schedule_cache(self) -> None:
+        """Frees the planned orders and their parameter copies (the next ordered pass plans
+        and copies again)."""
+        _ordered.clear_cache(self)
+
     @property
     def dag(self) -> Dag:
         """The wiring (as ``graph``), so ``sd.io_schedule(net, ...)`` takes the network."""

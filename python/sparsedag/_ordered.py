@@ -3,7 +3,14 @@ layer: ``predict(X, memory="low")`` (a memory-minimising topological order) and
 ``predict(X, schedule=s)`` (an I/O schedule from :func:`sparsedag.io_schedule`, or any
 topological order). Each activation is kept in a memory row from its own step to the step of its
 last reader, after which the row is reused; the outputs equal those of the layer-by-layer pass
-(same kernel, same summation order per neuron)."""
+(same kernel, same summation order per neuron).
+
+Each planned order copies the net's weights, biases and activations into its own execution
+order at its first prediction (about 4 bytes per edge plus 12 per neuron), so that any order
+streams its parameters; the copy is remade when the parameters change (training, setting
+``weights``/``biases``). Only the order used last keeps its copy: switching to another order
+frees the previous one's. :meth:`DagNet.schedule_cache_bytes` reports what is held and
+:meth:`DagNet.clear_schedule_cache` frees it."""
 
 from __future__ import annotations
 
@@ -80,6 +87,15 @@ class _Plans:
         self.low: Optional[Any] = None
         self.low_order: Optional[np.ndarray] = None
         self.by_order: dict[bytes, Any] = {}
+        #: The plan that ran last, the only one that keeps its parameters copied.
+        self.last: Optional[Any] = None
+        #: The schedule of the last ``schedule=`` call (a private copy) and its plan.
+        self.recent: Optional[tuple[np.ndarray, Any]] = None
+
+    def all(self) -> list[Any]:
+        plans = [*self.by_order.values(), self.low, self.last]
+        unique = {id(p): p for p in plans if p is not None}
+        return list(unique.values())
 
 
 def _plans(net: DagNet) -> _Plans:
@@ -99,13 +115,18 @@ def ordered_plan(net: DagNet, memory: str = "low", schedule: Any = None) -> Any:
             plans.low = _core.OrderedForward(net._core, plans.low_order)
         return plans.low
     order = _schedule_order(schedule, net.graph.num_nodes)
-    key = hashlib.blake2b(order.tobytes(), digest_size=16).digest()
+    # Hashing a million-node order takes several ms, about a whole batch-1 pass over the
+    # network once its parameters stream; comparing with the last call's order is a memcmp.
+    if plans.recent is not None and np.array_equal(plans.recent[0], order):
+        return plans.recent[1]
+    key = hashlib.blake2b(order, digest_size=16).digest()
     plan = plans.by_order.get(key)
     if plan is None:
         plan = _core.OrderedForward(net._core, order)
         if len(plans.by_order) >= 8:
             plans.by_order.pop(next(iter(plans.by_order)))
         plans.by_order[key] = plan
+    plans.recent = (order.copy(), plan)
     return plan
 
 
@@ -120,7 +141,23 @@ def forward(net: DagNet, x: np.ndarray, memory: Any, schedule: Any) -> np.ndarra
         )
     if schedule is None and mode == "full":
         return net._core.predict(x)
-    return ordered_plan(net, mode, schedule).predict(net._core, x)
+    plan = ordered_plan(net, mode, schedule)
+    plans = _plans(net)
+    if plans.last is not None and plans.last is not plan:
+        plans.last.release_parameters()
+    plans.last = plan
+    return plan.predict(net._core, x)
+
+
+def cache_bytes(net: DagNet) -> int:
+    """Bytes of parameters the net's planned orders hold in their own execution order."""
+    plans = net.__dict__.get("_ordered_plans")
+    return 0 if plans is None else sum(int(p.parameter_bytes) for p in plans.all())
+
+
+def clear_cache(net: DagNet) -> None:
+    """Drops every planned order of the net with its parameter copy."""
+    net.__dict__.pop("_ordered_plans", None)
 
 
 def activation_rows(net: DagNet, memory: str = "low", schedule: Any = None) -> int:

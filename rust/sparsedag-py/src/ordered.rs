@@ -36,6 +36,18 @@ impl PyOrderedForward {
         self.plan.rows()
     }
 
+    /// Bytes of the net's parameters copied in this order's step order (0 until the first
+    /// prediction and after `release_parameters`).
+    #[getter]
+    fn parameter_bytes(&self) -> usize {
+        self.plan.parameter_bytes()
+    }
+
+    /// Frees the parameters copied in step order; the next prediction copies them again.
+    fn release_parameters(&self) {
+        self.plan.release_parameters()
+    }
+
     /// Outputs of `net` for `x` (rows x inputs, float32), computed in the planned order.
     fn predict<'py>(
         &self,

@@ -65,3 +65,47 @@ fn narrow_tiles_match_general_tiles_bit_for_bit() {
         }
     }
 }
+
+#[test]
+fn parameters_copied_in_step_order_follow_every_change() {
+    let g = random_dag(80, Some(0.08), None, 5).unwrap();
+    let mut net = net(&g, 3, 5);
+    let features = net.plan().num_inputs();
+    let mut rng = Rng::new(9);
+    let x: Vec<f32> = (0..7 * features)
+        .map(|_| rng.uniform(-1.0, 1.0) as f32)
+        .collect();
+    let simd = Simd::with_level(Level::Scalar).unwrap();
+    let order = kahn(&g);
+    let plan = OrderedForward::new(net.plan(), &order).unwrap();
+    assert_eq!(
+        plan.parameter_bytes(),
+        0,
+        "nothing is copied before a prediction"
+    );
+    let run = |plan: &OrderedForward, net: &Net| {
+        plan.predict(net, simd, &x, features, cancel::never())
+            .unwrap()
+    };
+    let before = run(&plan, &net);
+    assert!(plan.parameter_bytes() >= 4 * net.plan().num_edges());
+    // A clone with other weights is another state: the plan must not reuse the first copy.
+    let mut other = net.clone();
+    let doubled: Vec<f32> = other.weights_user_order().iter().map(|w| 2.0 * w).collect();
+    other.set_weights_user_order(&doubled).unwrap();
+    let fresh = |net: &Net| run(&OrderedForward::new(net.plan(), &order).unwrap(), net);
+    assert_eq!(run(&plan, &other), fresh(&other));
+    assert_ne!(run(&plan, &other), before);
+    assert_eq!(run(&plan, &net), before);
+    // Writes through every access path invalidate the copy.
+    let biases: Vec<f32> = (0..net.plan().num_nodes())
+        .map(|v| v as f32 * 0.01)
+        .collect();
+    net.set_biases_node_order(&biases).unwrap();
+    assert_eq!(run(&plan, &net), fresh(&net));
+    net.parameters_mut().0[0] += 0.5;
+    assert_eq!(run(&plan, &net), fresh(&net));
+    plan.release_parameters();
+    assert_eq!(plan.parameter_bytes(), 0);
+    assert_eq!(run(&plan, &net), fresh(&net));
+}

@@ -69,6 +69,26 @@ impl FromStr for Init {
     }
 }
 
+/// Identifies one state of a net's weights and biases, so that copies laid out for another
+/// order (`nn::ordered`) know when they are stale. Every write access draws a fresh value from
+/// one process-wide counter, so two nets share a value only when one is an unchanged clone of
+/// the other. It is bookkeeping, not a parameter: nets compare equal whatever their versions.
+#[derive(Debug, Clone, Copy)]
+struct ParamsVersion(u64);
+
+impl ParamsVersion {
+    fn fresh() -> ParamsVersion {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        ParamsVersion(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+impl PartialEq for ParamsVersion {
+    fn eq(&self, _: &ParamsVersion) -> bool {
+        true
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Net {
     plan: Plan,
@@ -78,6 +98,8 @@ pub struct Net {
     biases: Vec<f32>,
     activations: Vec<Activation>,
     train_bias: bool,
+    /// Which state of the parameters this is (see [`ParamsVersion`]).
+    version: ParamsVersion,
 }
 
 /// Inverted dropout on hidden nodes: the keep decision of (node, column) is a hash of the
@@ -511,6 +533,7 @@ impl Net {
             activations,
             train_bias,
             plan,
+            version: ParamsVersion::fresh(),
         })
     }
 
@@ -519,6 +542,7 @@ impl Net {
     /// nor the thread count, and need no sort into the user's edge order. One pass, no temporaries
     /// except the out-degrees Xavier needs.
     fn initialise(&mut self, init: Init, seed: u64) {
+        self.version = ParamsVersion::fresh();
         let plan = &self.plan;
         let n = plan.num_nodes();
         let node_of = plan.node_of();
@@ -567,6 +591,7 @@ impl Net {
     }
 
     fn initialise_biases(&mut self, init: Init, seed: u64) {
+        self.version = ParamsVersion::fresh();
         let plan = &self.plan;
         let node_of = plan.node_of();
         self.biases.fill(0.0);
@@ -615,6 +640,7 @@ impl Net {
     }
 
     pub fn set_weights_user_order(&mut self, weights: &[f32]) -> Result<()> {
+        self.version = ParamsVersion::fresh();
         if weights.len() != self.weights.len() {
             return invalid(format!(
                 "{} weights given for {} edges",
@@ -639,6 +665,7 @@ impl Net {
     }
 
     pub fn set_biases_node_order(&mut self, biases: &[f32]) -> Result<()> {
+        self.version = ParamsVersion::fresh();
         if biases.len() != self.biases.len() {
             return invalid(format!(
                 "{} biases given for {} nodes",
@@ -785,6 +812,8 @@ impl Net {
         sink: Sink<'_>,
         deferred: bool,
     ) {
+        // Any backward pass may step the parameters (the fused and deferred optimiser steps).
+        self.version = ParamsVersion::fresh();
         let (m, n) = (self.plan.num_edges(), self.plan.num_nodes());
         match sink {
             Sink::Apply { step, state } if deferred => {
@@ -1144,7 +1173,14 @@ impl Net {
             biases,
             activations,
             train_bias,
+            version: ParamsVersion::fresh(),
         })
+    }
+
+    /// The state of the weights and biases: it changes at every write access (training,
+    /// setting them), and a clone keeps it until either copy is written.
+    pub fn parameters_version(&self) -> u64 {
+        self.version.0
     }
 
     /// Biases in the plan's internal order.
@@ -1155,6 +1191,7 @@ impl Net {
     /// Weights (in-edge order) and biases (internal order), writable: for callers that set
     /// parameters wholesale, such as a data-parallel worker taking the server's values.
     pub fn parameters_mut(&mut self) -> (&mut [f32], &mut [f32]) {
+        self.version = ParamsVersion::fresh();
         (&mut self.weights, &mut self.biases)
     }
 }

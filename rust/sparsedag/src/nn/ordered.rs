@@ -7,12 +7,17 @@
 //!
 //! Each neuron is computed by the same kernel as the layer-by-layer forward pass, with its
 //! in-edges in the plan's order, so the outputs equal those of [`Net::forward`] whatever the
-//! order. Batches are split into column tiles that run the whole order independently (in
+//! order. The weights, biases and activation functions are copied once into the plan's step
+//! order ([`BoundParams`], rebuilt when the net's parameters change), so that every order
+//! streams its parameters as the layer order streams the net's own arrays. Batches are split into column tiles that run the whole order independently (in
 //! parallel when there are several), so the result does not depend on the thread count.
+
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
-use super::kernels::{madd, prefetch, Level, Simd};
+use super::activation::Activation;
+use super::kernels::{madd, Level, Simd};
 use super::net::Net;
 use super::plan::Plan;
 use crate::cancel::Cancel;
@@ -26,19 +31,13 @@ const CHUNK: usize = 1024;
 /// batch's, and tiles are independent units of parallel work.
 const TILE: usize = 256;
 
-/// Steps ahead whose parameters are prefetched: in an order that jumps around the network the
-/// weights, bias and activation of each neuron are a cache miss, and the loop has too little
-/// independent work for the processor to overlap them on its own.
-const PREFETCH_AHEAD: usize = 8;
-
 #[derive(Debug, Clone, Copy)]
 struct OrderedStep {
     /// Internal id of the neuron.
     node: u32,
     /// End of its operands in `operand_rows` (which is laid out in step order).
     operands_end: u32,
-    /// Its in-edge positions in the net's weights (kept here so that prefetching the weights
-    /// of a step ahead does not itself miss on the plan's offsets).
+    /// Its in-edge positions in the net's weights (where [`BoundParams`] copies them from).
     weights: (u32, u32),
     /// Memory row receiving its activation, `NONE` if nothing reads it.
     row: u32,
@@ -46,8 +45,27 @@ struct OrderedStep {
     output: u32,
 }
 
+/// A net's parameters laid out in a plan's step order: the weights of every step's in-edges
+/// (in the same order as `operand_rows`) and each computed neuron's bias and activation.
+/// Without this copy an order other than the layer order jumps around the net's in-edge
+/// (layer-ordered) arrays, which cost more than the order saves on most networks.
+#[derive(Debug)]
+struct BoundParams {
+    /// [`Net::parameters_version`] of the values copied.
+    version: u64,
+    weights: Vec<f32>,
+    nodes: Vec<(f32, Activation)>,
+}
+
+impl BoundParams {
+    fn bytes(&self) -> usize {
+        self.weights.capacity() * std::mem::size_of::<f32>()
+            + self.nodes.capacity() * std::mem::size_of::<(f32, Activation)>()
+    }
+}
+
 /// A network's forward pass planned once for one order of its neurons.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct OrderedForward {
     num_nodes: usize,
     num_edges: usize,
@@ -58,6 +76,24 @@ pub struct OrderedForward {
     /// Memory rows of every step's operands, in step order (so they stream whatever the order),
     /// each step's in the plan's in-edge order.
     operand_rows: Vec<u32>,
+    /// The parameters of the last net run, in step order; replaced when that net's parameters
+    /// change (an `Arc` so that a run keeps its copy while another call rebinds).
+    bound: Mutex<Option<Arc<BoundParams>>>,
+}
+
+impl Clone for OrderedForward {
+    fn clone(&self) -> OrderedForward {
+        OrderedForward {
+            num_nodes: self.num_nodes,
+            num_edges: self.num_edges,
+            num_inputs: self.num_inputs,
+            num_outputs: self.num_outputs,
+            rows: self.rows,
+            steps: self.steps.clone(),
+            operand_rows: self.operand_rows.clone(),
+            bound: Mutex::new(self.lock_bound().clone()),
+        }
+    }
 }
 
 impl OrderedForward {
@@ -136,7 +172,50 @@ impl OrderedForward {
             rows,
             steps,
             operand_rows,
+            bound: Mutex::new(None),
         })
+    }
+
+    fn lock_bound(&self) -> std::sync::MutexGuard<'_, Option<Arc<BoundParams>>> {
+        // The guarded value is replaced whole, so a panic elsewhere cannot leave it half-built.
+        self.bound.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `net`'s parameters in step order: the cached copy if they have not changed since it
+    /// was made, else a new one (the stale copy is dropped first, so at most one is held).
+    fn bind(&self, net: &Net) -> Arc<BoundParams> {
+        let version = net.parameters_version();
+        let mut bound = self.lock_bound();
+        if let Some(b) = bound.as_ref().filter(|b| b.version == version) {
+            return Arc::clone(b);
+        }
+        *bound = None;
+        let (weights, biases, activations) = (net.weights(), net.biases(), net.activations());
+        let mut packed = Vec::with_capacity(self.operand_rows.len());
+        let mut nodes = Vec::with_capacity(self.steps.len());
+        for step in &self.steps {
+            packed.extend_from_slice(&weights[step.weights.0 as usize..step.weights.1 as usize]);
+            let j = step.node as usize;
+            nodes.push((biases[j], activations[j]));
+        }
+        let b = Arc::new(BoundParams {
+            version,
+            weights: packed,
+            nodes,
+        });
+        *bound = Some(Arc::clone(&b));
+        b
+    }
+
+    /// Bytes held by the parameters copied in step order (0 before the first prediction or
+    /// after [`Self::release_parameters`]); about 4 per edge plus 12 per computed neuron.
+    pub fn parameter_bytes(&self) -> usize {
+        self.lock_bound().as_ref().map_or(0, |b| b.bytes())
+    }
+
+    /// Frees the parameters copied in step order; the next prediction copies them again.
+    pub fn release_parameters(&self) {
+        *self.lock_bound() = None;
     }
 
     /// Activation rows the plan needs: the inputs plus the most activations alive at once.
@@ -171,6 +250,8 @@ impl OrderedForward {
             return invalid("X is empty: it needs at least one row");
         }
         super::net::check_finite(x, "X (flattened)")?;
+        let params = self.bind(net);
+        let params = &*params;
         let samples = x.len() / features;
         let outs = self.num_outputs;
         let mut out = vec![0.0f32; samples * outs];
@@ -185,7 +266,7 @@ impl OrderedForward {
                 .collect();
             let run = |(start, o): (usize, &mut [f32])| {
                 let width = o.len() / outs;
-                self.run_tile(net, simd, &x[start * features..][..width * features], o);
+                self.run_tile(params, simd, &x[start * features..][..width * features], o);
             };
             if tiles.len() > 1 && batch * (self.num_edges + self.num_nodes) >= 1 << 15 {
                 tiles.into_par_iter().for_each(run);
@@ -197,18 +278,18 @@ impl OrderedForward {
     }
 
     /// Runs the whole order on `x.len() / num_inputs` samples; `out` is their rows of outputs.
-    fn run_tile(&self, net: &Net, simd: Simd, x: &[f32], out: &mut [f32]) {
+    fn run_tile(&self, params: &BoundParams, simd: Simd, x: &[f32], out: &mut [f32]) {
         let (inputs, outs) = (self.num_inputs, self.num_outputs);
         let width = x.len() / inputs;
         // Narrow tiles (small batches) keep a row in registers: the per-call overhead of the
         // general kernel would cost more than the few columns it computes.
         let fused = matches!(simd.level(), Level::Avx2Fma | Level::Avx512);
         match width {
-            1 => return self.run_narrow::<1>(net, fused, x, out),
-            2 => return self.run_narrow::<2>(net, fused, x, out),
-            4 => return self.run_narrow::<4>(net, fused, x, out),
-            8 => return self.run_narrow::<8>(net, fused, x, out),
-            16 => return self.run_narrow::<16>(net, fused, x, out),
+            1 => return self.run_narrow::<1>(params, fused, x, out),
+            2 => return self.run_narrow::<2>(params, fused, x, out),
+            4 => return self.run_narrow::<4>(params, fused, x, out),
+            8 => return self.run_narrow::<8>(params, fused, x, out),
+            16 => return self.run_narrow::<16>(params, fused, x, out),
             _ => {}
         }
         let mut memory = vec![0.0f32; self.rows * width];
@@ -217,23 +298,17 @@ impl OrderedForward {
                 memory[i * width + b] = v;
             }
         }
-        let (weights, biases, activations) = (net.weights(), net.biases(), net.activations());
         let mut z = vec![0.0f32; width];
         let mut scratch = vec![0.0f32; width];
         let mut operands_start = 0usize;
-        for (i, step) in self.steps.iter().enumerate() {
-            if let Some(ahead) = self.steps.get(i + PREFETCH_AHEAD) {
-                prefetch_parameters(ahead, weights, biases, activations);
-            }
-            let j = step.node as usize;
-            let r = step.weights.0 as usize..step.weights.1 as usize;
+        for (step, &(bias, activation)) in self.steps.iter().zip(&params.nodes) {
             let operands = operands_start..step.operands_end as usize;
             operands_start = step.operands_end as usize;
             simd.weighted_sum(
                 &mut z,
-                biases[j],
-                &self.operand_rows[operands],
-                &weights[r],
+                bias,
+                &self.operand_rows[operands.clone()],
+                &params.weights[operands],
                 &memory,
                 width,
                 0,
@@ -243,7 +318,7 @@ impl OrderedForward {
             } else {
                 &mut memory[step.row as usize * width..][..width]
             };
-            activations[j].apply(&z, a);
+            activation.apply(&z, a);
             if step.output != NONE {
                 let o = step.output as usize;
                 for (b, &v) in a.iter().enumerate() {
@@ -258,16 +333,22 @@ impl OrderedForward {
     /// [`Self::run_tile`] for a tile of exactly `B` columns: per column, the same operations
     /// in the same order as [`Simd::weighted_sum`] at the level in use (fused multiply-adds
     /// from the bias, in in-edge order, when `fused`), so the outputs are bit-identical.
-    fn run_narrow<const B: usize>(&self, net: &Net, fused: bool, x: &[f32], out: &mut [f32]) {
+    fn run_narrow<const B: usize>(
+        &self,
+        params: &BoundParams,
+        fused: bool,
+        x: &[f32],
+        out: &mut [f32],
+    ) {
         #[cfg(target_arch = "x86_64")]
         if fused {
             // SAFETY: `fused` holds only for the AVX2+FMA and AVX-512 kernel levels, and a
             // `Simd` of those levels exists only when the CPU supports FMA.
-            unsafe { narrow_fma::<B>(self, net, x, out) };
+            unsafe { narrow_fma::<B>(self, params, x, out) };
             return;
         }
         debug_assert!(!fused, "fused kernel levels exist only on x86-64");
-        narrow_body::<B, false>(self, net, x, out)
+        narrow_body::<B, false>(self, params, x, out)
     }
 }
 
@@ -275,14 +356,19 @@ impl OrderedForward {
 /// The CPU must support FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "fma")]
-unsafe fn narrow_fma<const B: usize>(plan: &OrderedForward, net: &Net, x: &[f32], out: &mut [f32]) {
-    narrow_body::<B, true>(plan, net, x, out)
+unsafe fn narrow_fma<const B: usize>(
+    plan: &OrderedForward,
+    params: &BoundParams,
+    x: &[f32],
+    out: &mut [f32],
+) {
+    narrow_body::<B, true>(plan, params, x, out)
 }
 
 #[inline(always)]
 fn narrow_body<const B: usize, const FUSED: bool>(
     plan: &OrderedForward,
-    net: &Net,
+    params: &BoundParams,
     x: &[f32],
     out: &mut [f32],
 ) {
@@ -293,18 +379,13 @@ fn narrow_body<const B: usize, const FUSED: bool>(
             row[b] = v;
         }
     }
-    let (weights, biases, activations) = (net.weights(), net.biases(), net.activations());
     let mut scratch = [0.0f32; B];
     let mut operands_start = 0usize;
-    for (i, step) in plan.steps.iter().enumerate() {
-        if let Some(ahead) = plan.steps.get(i + PREFETCH_AHEAD) {
-            prefetch_parameters(ahead, weights, biases, activations);
-        }
-        let j = step.node as usize;
-        let operands = &plan.operand_rows[operands_start..step.operands_end as usize];
+    for (step, &(bias, activation)) in plan.steps.iter().zip(&params.nodes) {
+        let range = operands_start..step.operands_end as usize;
         operands_start = step.operands_end as usize;
-        let w = &weights[step.weights.0 as usize..step.weights.1 as usize];
-        let mut z = [biases[j]; B];
+        let (operands, w) = (&plan.operand_rows[range.clone()], &params.weights[range]);
+        let mut z = [bias; B];
         for (&s, &w) in operands.iter().zip(w) {
             let row = &memory[s as usize];
             for k in 0..B {
@@ -316,7 +397,7 @@ fn narrow_body<const B: usize, const FUSED: bool>(
         } else {
             &mut memory[step.row as usize]
         };
-        activations[j].apply(&z, a);
+        activation.apply(&z, a);
         if step.output != NONE {
             let o = step.output as usize;
             for (b, &v) in a.iter().enumerate() {
@@ -324,20 +405,4 @@ fn narrow_body<const B: usize, const FUSED: bool>(
             }
         }
     }
-}
-
-/// Starts loading the parameters a step a few steps ahead will read.
-#[inline(always)]
-fn prefetch_parameters(
-    ahead: &OrderedStep,
-    weights: &[f32],
-    biases: &[f32],
-    activations: &[super::activation::Activation],
-) {
-    let k = ahead.node as usize;
-    let (start, end) = (ahead.weights.0 as usize, ahead.weights.1 as usize);
-    prefetch(weights.as_ptr().wrapping_add(start));
-    prefetch(weights.as_ptr().wrapping_add(end.saturating_sub(1)));
-    prefetch(biases.as_ptr().wrapping_add(k));
-    prefetch(activations.as_ptr().wrapping_add(k));
 }
