@@ -380,26 +380,35 @@ pub(crate) fn one_hop_greedy<R: Rows>(
         }
         set(&mut covered, s);
         centre[s as usize] = s;
-        for &w in rows.row(s) {
-            let word = &mut covered[w as usize / 64];
-            let bit = 1u64 << (w % 64);
-            let slot = if *word & bit == 0 { w as usize } else { n };
-            *word |= bit;
-            centre[slot] = s;
-        }
+        claim(&mut covered, &mut centre, rows.row(s), s);
     }
     centre.truncate(n);
     Ok(centre)
 }
 
 #[inline(always)]
-fn is_set(bits: &[u64], v: u32) -> bool {
+pub(super) fn is_set(bits: &[u64], v: u32) -> bool {
     bits[v as usize / 64] & (1u64 << (v % 64)) != 0
 }
 
 #[inline(always)]
-fn set(bits: &mut [u64], v: u32) {
+pub(super) fn set(bits: &mut [u64], v: u32) {
     bits[v as usize / 64] |= 1u64 << (v % 64);
+}
+
+/// Makes the newly selected `s` the centre of every neighbour in `row` not covered yet, and
+/// marks them covered. Without a branch per entry: a neighbour already covered writes its
+/// centre to the spare slot `centre[n]` (`centre` holds one more entry than `covered` bits).
+#[inline(always)]
+pub(super) fn claim(covered: &mut [u64], centre: &mut [u32], row: &[u32], s: u32) {
+    let spare = centre.len() - 1;
+    for &w in row {
+        let word = &mut covered[w as usize / 64];
+        let bit = 1u64 << (w % 64);
+        let slot = if *word & bit == 0 { w as usize } else { spare };
+        *word |= bit;
+        centre[slot] = s;
+    }
 }
 
 /// The greedy in rank order over the uncovered nodes; returns how many it selected.

@@ -12,6 +12,7 @@
 //! selected neighbour of lower rank than s has been processed by then, so both parts are
 //! complete. Repeated edges and self-loops change nothing.
 
+use super::kmis::{claim, is_set, set};
 use super::rank::{order_ascending, Heuristic, Rank};
 use super::undirected::{bad_edge, checked_node_count, prefetch, Counter};
 use super::{clusters_from_centres, Clustering, RankSpec};
@@ -238,26 +239,10 @@ fn push_pull_greedy<C: Counter>(
         }
         selected_rank[s as usize] = i as u32;
         centre[s as usize] = s;
-        for &w in row {
-            let word = &mut covered[w as usize / 64];
-            let bit = 1u64 << (w % 64);
-            let slot = if *word & bit == 0 { w as usize } else { n };
-            *word |= bit;
-            centre[slot] = s;
-        }
+        claim(&mut covered, &mut centre, row, s);
     }
     centre.truncate(n);
     Ok(centre)
-}
-
-#[inline(always)]
-fn is_set(bits: &[u64], v: u32) -> bool {
-    bits[v as usize / 64] & (1u64 << (v % 64)) != 0
-}
-
-#[inline(always)]
-fn set(bits: &mut [u64], v: u32) {
-    bits[v as usize / 64] |= 1u64 << (v % 64);
 }
 
 #[cfg(test)]
