@@ -37,12 +37,16 @@ fn io_cost<'py>(
     trace: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let order = node_values(order, "order")?;
-    let (inputs, outputs) = (ids(inputs, "inputs")?, ids(outputs, "outputs")?);
-    let net = Network::new(&dag.inner, inputs.as_deref(), outputs.as_deref()).into_py_result()?;
-    let cost = run_interruptible(py, |cancel| {
-        cost_of(&net, &order, fast_memory, count_weights, trace, cancel)
-    })?;
-    cost_dict(py, cost, trace)
+    let args = CostArgs {
+        dag,
+        order,
+        fast_memory,
+        inputs,
+        outputs,
+        count_weights,
+        trace,
+    };
+    args.simulate(py, cost_of)
 }
 
 /// Loads, stores (and weight reads) of computing the network in the edge order `order`
@@ -61,12 +65,56 @@ fn io_cost_edges<'py>(
     trace: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let order = node_values(order, "edge order")?;
-    let (inputs, outputs) = (ids(inputs, "inputs")?, ids(outputs, "outputs")?);
-    let net = Network::new(&dag.inner, inputs.as_deref(), outputs.as_deref()).into_py_result()?;
-    let cost = run_interruptible(py, |cancel| {
-        edge_cost_of(&net, &order, fast_memory, count_weights, trace, cancel)
-    })?;
-    cost_dict(py, cost, trace)
+    let args = CostArgs {
+        dag,
+        order,
+        fast_memory,
+        inputs,
+        outputs,
+        count_weights,
+        trace,
+    };
+    args.simulate(py, edge_cost_of)
+}
+
+/// What both simulators take: the neuron-order and the edge-order bindings differ only in how
+/// the order is read and which simulator runs.
+struct CostArgs<'a, 'py> {
+    dag: &'a PyDag,
+    order: Vec<u32>,
+    fast_memory: usize,
+    inputs: Option<&'a Bound<'py, PyAny>>,
+    outputs: Option<&'a Bound<'py, PyAny>>,
+    count_weights: bool,
+    trace: bool,
+}
+
+type Simulator = fn(
+    &Network,
+    &[u32],
+    usize,
+    bool,
+    bool,
+    &sparsedag::cancel::Cancel,
+) -> sparsedag::Result<IoCost>;
+
+impl<'py> CostArgs<'_, 'py> {
+    fn simulate(self, py: Python<'py>, simulator: Simulator) -> PyResult<Bound<'py, PyDict>> {
+        let (inputs, outputs) = (ids(self.inputs, "inputs")?, ids(self.outputs, "outputs")?);
+        let net = Network::new(&self.dag.inner, inputs.as_deref(), outputs.as_deref())
+            .into_py_result()?;
+        let cost = run_interruptible(py, |cancel| {
+            simulator(
+                &net,
+                &self.order,
+                self.fast_memory,
+                self.count_weights,
+                self.trace,
+                cancel,
+            )
+        })?;
+        cost_dict(py, cost, self.trace)
+    }
 }
 
 /// The edge ids of the pairs `(src[i], dst[i])`.
