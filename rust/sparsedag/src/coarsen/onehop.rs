@@ -14,7 +14,7 @@
 
 use super::kmis::{claim, is_set, set};
 use super::rank::{order_ascending, Heuristic, Rank};
-use super::undirected::{bad_edge, checked_node_count, prefetch, Counter};
+use super::undirected::{bad_edge, checked_node_count, counts_to_row_ends, prefetch, Counter};
 use super::{clusters_from_centres, Clustering, RankSpec};
 use crate::cancel::Cancel;
 use crate::error::Result;
@@ -99,12 +99,7 @@ impl<C: Counter> UpperRows<C> {
                 }
             }
         }
-        let mut total = 0;
-        for slot in &mut cursor[..n] {
-            total += slot.to_usize();
-            *slot = C::from_usize(total);
-        }
-        cursor[n] = C::from_usize(total);
+        let total = counts_to_row_ends(&mut cursor);
         let mut neighbors = vec![0u32; total];
         for (&s, &d) in src.iter().zip(dst).rev() {
             let (s, d) = (s.to_i64() as usize, d.to_i64() as usize);

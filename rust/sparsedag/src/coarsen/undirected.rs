@@ -336,6 +336,19 @@ fn direct_rows<I: NodeId>(
 }
 
 /// A CSR counter: a row cursor or offset during the build.
+/// Turns per-row counts (`cursor[..n]`, with one spare slot at the end) into each row's end
+/// offset, sets the spare slot to the total, and returns the total.
+pub(super) fn counts_to_row_ends<C: Counter>(cursor: &mut [C]) -> usize {
+    let (rows, last) = cursor.split_at_mut(cursor.len() - 1);
+    let mut total = 0;
+    for slot in rows {
+        total += slot.to_usize();
+        *slot = C::from_usize(total);
+    }
+    last[0] = C::from_usize(total);
+    total
+}
+
 pub(crate) trait Counter: Copy + Send + Sync {
     const ZERO: Self;
     fn to_usize(self) -> usize;
@@ -408,12 +421,7 @@ fn raw_rows<I: NodeId, C: Counter>(
     }
     // Cursors start at the row ends and move down while the edges are read backwards, so
     // every row ends up in edge order and the cursors end up as the row starts.
-    let mut total = 0;
-    for slot in &mut cursor[..n] {
-        total += slot.to_usize();
-        *slot = C::from_usize(total);
-    }
-    cursor[n] = C::from_usize(total);
+    let total = counts_to_row_ends(&mut cursor);
     let mut neighbors = vec![0u32; total];
     for (&s, &d) in src.iter().zip(dst).rev() {
         let (s, d) = (s.to_i64() as usize, d.to_i64() as usize);
