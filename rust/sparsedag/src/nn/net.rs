@@ -1256,17 +1256,24 @@ mod tests {
     use super::*;
     use crate::graph::{Dag, DuplicatePolicy};
 
-    #[test]
-    fn one_pass_build_equals_plan_then_init() {
-        let g = crate::graph::generators::random_dag(300, Some(0.05), None, 3).unwrap();
-        let inputs: Vec<u32> = (0..300)
+    /// A random DAG network of `n` nodes: its sources with a consumer as inputs, its sinks
+    /// with a producer as outputs, ASAP layers, and activations cycling through three codes.
+    fn random_network(n: u32, p: f64, seed: u64) -> (Dag, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u8>) {
+        let g = crate::graph::generators::random_dag(n as u64, Some(p), None, seed).unwrap();
+        let inputs: Vec<u32> = (0..n)
             .filter(|&v| g.in_degree(v) == 0 && g.out_degree(v) > 0)
             .collect();
-        let outputs: Vec<u32> = (0..300)
+        let outputs: Vec<u32> = (0..n)
             .filter(|&v| g.out_degree(v) == 0 && g.in_degree(v) > 0)
             .collect();
         let layers = crate::layering::asap(&g);
-        let codes: Vec<u8> = (0..300).map(|v| (v % 3) as u8).collect();
+        let codes: Vec<u8> = (0..n).map(|v| (v % 3) as u8).collect();
+        (g, inputs, outputs, layers, codes)
+    }
+
+    #[test]
+    fn one_pass_build_equals_plan_then_init() {
+        let (g, inputs, outputs, layers, codes) = random_network(300, 0.05, 3);
         for init in [
             Init::KaimingUniform,
             Init::HeUniform,
@@ -1290,15 +1297,7 @@ mod tests {
     #[test]
     fn deferred_and_fused_steps_give_the_same_bits() {
         use super::super::optim::{Kind, Optimizer};
-        let g = crate::graph::generators::random_dag(400, Some(0.04), None, 5).unwrap();
-        let inputs: Vec<u32> = (0..400)
-            .filter(|&v| g.in_degree(v) == 0 && g.out_degree(v) > 0)
-            .collect();
-        let outputs: Vec<u32> = (0..400)
-            .filter(|&v| g.out_degree(v) == 0 && g.in_degree(v) > 0)
-            .collect();
-        let layers = crate::layering::asap(&g);
-        let codes: Vec<u8> = (0..400).map(|v| (v % 3) as u8).collect();
+        let (g, inputs, outputs, layers, codes) = random_network(400, 0.04, 5);
         // Enough work (edges x batch) for the parallel gather and step.
         let batch = 61;
         let mut rng = crate::rng::Rng::new(3);
