@@ -1161,6 +1161,53 @@ mod tests {
     }
 
     #[test]
+    fn many_edges_per_call_equal_per_connection_calls() {
+        // Up to EDGE_CHUNK edges per call, several prefetch distances' worth: the same bits as
+        // `dot` and `axpy` connection by connection.
+        let mut rng = Rng::new(11);
+        for &batch in &[32usize, 64, 128, 192] {
+            let rows = 70;
+            let deltas = random_vec(&mut rng, rows * batch);
+            let a_row = random_vec(&mut rng, batch);
+            for &edges in &[15usize, 16, 17, 40, 64] {
+                let targets: Vec<u32> = (0..edges)
+                    .map(|_| (rng.uniform(0.0, 1.0) * rows as f64) as u32 % rows as u32)
+                    .collect();
+                let weights = random_vec(&mut rng, edges);
+                let acc0 = random_vec(&mut rng, batch);
+                for simd in supported() {
+                    let mut expect_acc = acc0.clone();
+                    let mut expect_grads = vec![0.0; edges];
+                    for (e, (&t, &w)) in targets.iter().zip(&weights).enumerate() {
+                        let row = &deltas[t as usize * batch..][..batch];
+                        expect_grads[e] = simd.dot(&a_row, row);
+                        simd.axpy(&mut expect_acc, w, row);
+                    }
+                    let mut acc = acc0.clone();
+                    let mut grads = vec![0.0; edges];
+                    let run = |acc: Option<&mut [f32]>, grads: &mut [f32]| {
+                        simd.backprop_source(
+                            acc, false, &a_row, &targets, &weights, &deltas, 0, grads,
+                        )
+                    };
+                    run(Some(&mut acc), &mut grads);
+                    let mut alone = vec![0.0; edges];
+                    run(None, &mut alone);
+                    assert_eq!(alone, grads, "{:?}", simd.level());
+                    if simd.level() == Level::Scalar {
+                        for (g, e) in grads.iter().zip(&expect_grads) {
+                            assert!((g - e).abs() <= 1e-5 * batch as f32);
+                        }
+                    } else {
+                        assert_eq!(grads, expect_grads, "{:?} {batch} {edges}", simd.level());
+                    }
+                    assert_eq!(acc, expect_acc, "{:?} {batch} {edges}", simd.level());
+                }
+            }
+        }
+    }
+
+    #[test]
     fn dot_reduces_by_tiles_in_column_order() {
         let mut rng = Rng::new(4);
         for &batch in &[64usize, 128, 150, 256] {
