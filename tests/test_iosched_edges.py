@@ -259,9 +259,3 @@ def test_invalid_edge_orders_and_bad_input():
         sd.io_cost(g, [0, 1, 2], 4, kind="pairs")
     with pytest.raises(ValueError, match="fast_memory must be >= 2"):
         sd.io_cost(g, [[0, 1], [0, 2], [1, 2]], 1)
-    tiled = sd.io_schedule(g, 2, "tiled")
-    with pytest.raises(ValueError, match="edge orders"):
-        sd.IoPlan(g, tiled.order)
-    net = sd.DagNet(g, seed=0)
-    with pytest.raises(ValueError, match="edge order"):
-        net.predict(np.ones((1, 1), dtype=np.float32), schedule=sd.io_schedule(net, 2, "tiled"))

@@ -55,6 +55,8 @@ __all__ = [
     "prune_to_count",
     "IoPlan",
     "IoBoundPlan",
+    "IoEdgePlan",
+    "IoEdgeBoundPlan",
     "SetMlpCore",
     "OrderedForward",
 ]
@@ -375,6 +377,30 @@ class IoPlan:
 
 @final
 class IoBoundPlan:
+    def run(self, inputs: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
+
+@final
+class IoEdgePlan:
+    def __new__(
+        cls,
+        dag: Dag,
+        edge_order: npt.NDArray[np.integer],
+        input_ids: Optional[npt.NDArray[np.integer]] = None,
+        output_ids: Optional[npt.NDArray[np.integer]] = None,
+    ) -> IoEdgePlan: ...
+    @property
+    def rows(self) -> int: ...
+    @property
+    def accumulators(self) -> int: ...
+    @property
+    def runs(self) -> int: ...
+    def run(
+        self, weights: npt.NDArray[np.float32], inputs: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]: ...
+    def bind(self, weights: npt.NDArray[np.float32]) -> IoEdgeBoundPlan: ...
+
+@final
+class IoEdgeBoundPlan:
     def run(self, inputs: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
 
 @final

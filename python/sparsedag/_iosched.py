@@ -287,39 +287,83 @@ def io_efficient_network(
 
 
 class IoPlan:
-    """Sparse inference planned once for a given order (any topological order, e.g.
-    ``io_schedule(...).order``): each activation gets a memory row that is freed after its
-    last use and reused, and every operand's row is fixed in advance. :meth:`run` then only
-    streams through the plan, so it can be timed and reused across batches.
+    """Sparse inference planned once for a given schedule: a neuron order (any topological
+    order, e.g. ``io_schedule(...).order``) or an edge order (an :class:`IoSchedule` with
+    ``kind == "edges"``, an ``(m, 2)`` array of (source, target) pairs, or with
+    ``kind="edges"`` a 1-D array of edge ids; e.g. ``io_schedule(..., method="tiled")``).
+    Each activation gets a memory row that is freed after its last use and reused, and every
+    operand's row is fixed in advance. :meth:`run` then only streams through the plan, so it
+    can be timed and reused across batches.
+
+    An edge order is checked once, here (an edge missing or repeated, or an out-edge of ``u``
+    before all of ``u``'s in-edges, raises ``ValueError`` naming the edge), and compiled into
+    runs of consecutive edges sharing a source: a run reads its source once and adds into the
+    accumulators of its targets, which live in a compact scratch reused block after block
+    (``accumulators`` slots; ``runs`` counts the runs). A neuron's in-edges are summed in the
+    order the edge order lists them, so results equal the neuron-order ones to float
+    rounding (bit for bit when every neuron's in-edges come in source-id order).
 
     ``rows`` is the activation memory the plan needs (inputs plus the most values alive at
-    once), in rows of ``batch`` floats. :meth:`bind` fixes the weights once (laid out in
-    execution order) for repeated runs; every order runs the same code, so differences in
-    time come from the order alone.
+    once, plus the accumulators of an edge order), in rows of ``batch`` floats. :meth:`bind`
+    fixes the weights once (laid out in execution order) for repeated runs.
     """
 
-    def __init__(self, net_or_dag: Any, order: Any, *, inputs: Any = None, outputs: Any = None):
+    def __init__(
+        self,
+        net_or_dag: Any,
+        order: Any,
+        *,
+        inputs: Any = None,
+        outputs: Any = None,
+        kind: str = "auto",
+    ):
+        if kind not in ("auto", "neurons", "edges"):
+            raise ValueError(f"kind must be 'auto', 'neurons' or 'edges', got {kind!r}")
         dag, ins, outs = _network(net_or_dag, inputs, outputs)
-        if getattr(order, "kind", "neurons") == "edges" or np.ndim(order) == 2:
-            raise ValueError(
-                "IoPlan runs neuron orders; edge orders (io_schedule(..., method='tiled')) "
-                "are not supported by the executor"
-            )
+        if isinstance(order, IoSchedule):
+            if kind == "auto":
+                kind = order.kind
+            order = order.order
         order_array = np.ascontiguousarray(order)
         if order_array.size == 0:
             order_array = order_array.astype(np.int64)
-        self._plan = _core.IoPlan(dag._core, order_array, ins, outs)
+        if kind == "auto":
+            kind = "edges" if order_array.ndim == 2 else "neurons"
+        #: "neurons" or "edges": the kind of schedule planned
+        self.kind = kind
+        if kind == "edges":
+            edge_ids = _edge_ids(dag, order_array)
+            self._plan = _core.IoEdgePlan(dag._core, edge_ids, ins, outs)
+        else:
+            if order_array.ndim != 1:
+                raise ValueError(
+                    f"a neuron order is a 1-D array of node ids, got shape {order_array.shape}"
+                )
+            self._plan = _core.IoPlan(dag._core, order_array, ins, outs)
 
     @property
     def rows(self) -> int:
         return self._plan.rows
 
+    @property
+    def accumulators(self) -> int:
+        """Accumulator slots of an edge order (the most partial sums at once); 1 for a neuron
+        order, whose accumulator stays in registers."""
+        return self._plan.accumulators if self.kind == "edges" else 1
+
+    @property
+    def runs(self) -> int:
+        """Runs of consecutive edges sharing a source (edge orders); for a neuron order, the
+        number of computed steps is not counted here and this is 0."""
+        return self._plan.runs if self.kind == "edges" else 0
+
     def run(self, weights: Any, X: Any) -> np.ndarray:
         """``weights``: one float per edge in in-edge CSR order (edges sorted by target, then
         source). ``X``: ``(batch, number of inputs)``, inputs in ascending id order. Hidden
         neurons apply ReLU, outputs are linear. Returns ``(batch, number of outputs)``,
-        outputs in ascending id order. Every order gives bit-identical results (each neuron
-        sums its inputs in source-id order); only the memory traffic differs."""
+        outputs in ascending id order. Every neuron order gives bit-identical results (each
+        neuron sums its inputs in source-id order); an edge order sums them in its own order
+        (equal to float rounding); only the memory traffic differs."""
         x = _samples(X)
         w = _weights(weights)
         return np.ascontiguousarray(self._plan.run(w, np.ascontiguousarray(x.T)).T)
@@ -334,8 +378,8 @@ class IoPlan:
 
 class BoundIoPlan:
     """An :class:`IoPlan` with its weights bound (from :meth:`IoPlan.bind`): inference streams
-    through one array of (operand row, weight) records in execution order, the same code for
-    every order."""
+    through one array of (operand row or accumulator slot, weight) records in execution order,
+    the same code for every neuron order (and one code for every edge order)."""
 
     def __init__(self, core: Any):
         self._plan = core
@@ -373,7 +417,8 @@ def io_execute(
     *,
     inputs: Any = None,
     outputs: Any = None,
+    kind: str = "auto",
 ) -> np.ndarray:
-    """Plans and runs sparse inference in ``order`` in one call: ``IoPlan(...).run(weights,
-    X)`` (see :class:`IoPlan`)."""
-    return IoPlan(net_or_dag, order, inputs=inputs, outputs=outputs).run(weights, X)
+    """Plans and runs sparse inference in ``order`` (a neuron or an edge order) in one call:
+    ``IoPlan(...).run(weights, X)`` (see :class:`IoPlan`)."""
+    return IoPlan(net_or_dag, order, inputs=inputs, outputs=outputs, kind=kind).run(weights, X)

@@ -9,8 +9,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sparsedag::iosched::{
     edge_ids_of_pairs, io_bounds as bounds_of, io_cost as cost_of, io_cost_edges as edge_cost_of,
-    io_efficient_network as efficient, io_schedule as schedule_of, BoundPlan, ExecutionPlan,
-    IoCost, Method, Network,
+    io_efficient_network as efficient, io_schedule as schedule_of, BoundEdgePlan, BoundPlan,
+    EdgeExecutionPlan, ExecutionPlan, IoCost, Method, Network,
 };
 
 use crate::arrays::{node_values, to_int64_array};
@@ -343,6 +343,120 @@ impl PyIoBoundPlan {
     }
 }
 
+/// An execution plan for an edge order (edge ids): runs of edges sharing a source, a compact
+/// scratch of accumulators, activation rows reused after their last reader.
+#[pyclass(name = "IoEdgePlan", module = "sparsedag._core", frozen)]
+pub struct PyIoEdgePlan {
+    plan: EdgeExecutionPlan,
+}
+
+#[pymethods]
+impl PyIoEdgePlan {
+    #[new]
+    #[pyo3(signature = (dag, edge_order, input_ids=None, output_ids=None))]
+    fn new(
+        py: Python<'_>,
+        dag: &PyDag,
+        edge_order: &Bound<'_, PyAny>,
+        input_ids: Option<&Bound<'_, PyAny>>,
+        output_ids: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let order = node_values(edge_order, "edge order")?;
+        let (ins, outs) = (ids(input_ids, "inputs")?, ids(output_ids, "outputs")?);
+        let net = Network::new(&dag.inner, ins.as_deref(), outs.as_deref()).into_py_result()?;
+        let plan = py
+            .detach(|| EdgeExecutionPlan::new(&net, &order))
+            .into_py_result()?;
+        Ok(PyIoEdgePlan { plan })
+    }
+
+    /// Rows of activation memory (inputs plus the most values alive at once) plus the
+    /// accumulator slots.
+    #[getter]
+    fn rows(&self) -> usize {
+        self.plan.rows()
+    }
+
+    /// Accumulator slots: the most neurons with a partial sum at once.
+    #[getter]
+    fn accumulators(&self) -> usize {
+        self.plan.accumulator_slots()
+    }
+
+    /// Runs of consecutive edges sharing a source.
+    #[getter]
+    fn runs(&self) -> usize {
+        self.plan.num_runs()
+    }
+
+    /// Runs inference; `inputs` is (number of inputs, batch), neuron-major float32.
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        weights: PyReadonlyArray1<'py, f32>,
+        inputs: PyReadonlyArray2<'py, f32>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        if !inputs.is_c_contiguous() || !weights.is_c_contiguous() {
+            return Err(PyValueError::new_err(
+                "weights and inputs must be C-contiguous float32 arrays",
+            ));
+        }
+        let batch = inputs.shape()[1];
+        let (w, x) = (weights.as_slice()?, inputs.as_slice()?);
+        let plan = &self.plan;
+        let result = run_interruptible(py, |cancel| plan.run(w, x, batch, cancel))?;
+        result
+            .into_pyarray(py)
+            .reshape([self.plan.num_outputs(), batch])
+    }
+
+    /// The plan with `weights` (one per edge, in-CSR order) laid out in execution order.
+    fn bind(
+        &self,
+        py: Python<'_>,
+        weights: PyReadonlyArray1<'_, f32>,
+    ) -> PyResult<PyIoEdgeBoundPlan> {
+        if !weights.is_c_contiguous() {
+            return Err(PyValueError::new_err(
+                "weights must be a C-contiguous float32 array",
+            ));
+        }
+        let w = weights.as_slice()?;
+        let plan = &self.plan;
+        let bound = py.detach(|| plan.bind(w)).into_py_result()?;
+        Ok(PyIoEdgeBoundPlan { plan: bound })
+    }
+}
+
+/// An edge-order execution plan with its weights bound.
+#[pyclass(name = "IoEdgeBoundPlan", module = "sparsedag._core", frozen)]
+pub struct PyIoEdgeBoundPlan {
+    plan: BoundEdgePlan,
+}
+
+#[pymethods]
+impl PyIoEdgeBoundPlan {
+    /// Runs inference; `inputs` is (number of inputs, batch), neuron-major float32.
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: PyReadonlyArray2<'py, f32>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        if !inputs.is_c_contiguous() {
+            return Err(PyValueError::new_err(
+                "inputs must be a C-contiguous float32 array",
+            ));
+        }
+        let batch = inputs.shape()[1];
+        let x = inputs.as_slice()?;
+        let plan = &self.plan;
+        let result = run_interruptible(py, |cancel| plan.run(x, batch, cancel))?;
+        result
+            .into_pyarray(py)
+            .reshape([self.plan.num_outputs(), batch])
+    }
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io_cost, m)?)?;
     m.add_function(wrap_pyfunction!(io_cost_edges, m)?)?;
@@ -352,5 +466,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io_efficient_network, m)?)?;
     m.add_class::<PyIoPlan>()?;
     m.add_class::<PyIoBoundPlan>()?;
+    m.add_class::<PyIoEdgePlan>()?;
+    m.add_class::<PyIoEdgeBoundPlan>()?;
     Ok(())
 }

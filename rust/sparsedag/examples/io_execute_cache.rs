@@ -20,12 +20,26 @@
 //! (independent models, ids one after the other; their generation order runs one after the
 //! other, the layer order interleaves them layer by layer). Orders are built for M = 4096.
 //! Weights are bound before timing, as `IoPlan.bind` does.
+//!
+//! Edge orders: order `tiled` is `tiled_edge_order` of the layer order with blocks of
+//! `block=B` neurons (default 4095), run by `EdgeExecutionPlan` (the function to read in
+//! `cg_annotate` is then `BoundEdgePlan::run_tile`); `layer-edges` is the layer order written
+//! as an edge order, through the same edge executor. Options after the positional arguments,
+//! as `key=value`: `width=` and `degree=` of the layered network (defaults 50000 and 16),
+//! `block=`. For example, the layered network of in-degree 32 with layers of 65,536 neurons
+//! (4 x the 16,384 rows of 16 floats that fit in 1 MiB), batch 16, blocks of 4095:
+//!
+//! ```text
+//! target/release/examples/io_execute_cache layered layer 262144 16 1 5 width=65536 degree=32
+//! target/release/examples/io_execute_cache layered tiled 262144 16 1 5 width=65536 degree=32 block=4095
+//! ```
 
 use std::time::Instant;
 
 use sparsedag::cancel::never;
 use sparsedag::iosched::{
-    constructive_order, io_efficient_network, BoundPlan, Constructive, ExecutionPlan, Network,
+    constructive_order, io_efficient_network, tiled_edge_order, BoundEdgePlan, BoundPlan,
+    Constructive, EdgeExecutionPlan, ExecutionPlan, Network,
 };
 use sparsedag::rng::Rng;
 use sparsedag::{Dag, DuplicatePolicy};
@@ -34,14 +48,14 @@ const FAST_MEMORY: usize = 4096;
 const DEGREE: usize = 16;
 const WIDTH: usize = 50_000;
 
-fn layered(neurons: usize, seed: u64) -> Dag {
+fn layered(neurons: usize, width: usize, degree: usize, seed: u64) -> Dag {
     let mut rng = Rng::new(seed);
-    let layers = (neurons / WIDTH).max(2);
+    let layers = (neurons / width).max(2);
     let (mut src, mut dst) = (Vec::new(), Vec::new());
     for layer in 1..layers {
-        for v in layer * WIDTH..(layer + 1) * WIDTH {
-            for _ in 0..DEGREE {
-                src.push(((layer - 1) * WIDTH + rng.below(WIDTH as u64) as usize) as u32);
+        for v in layer * width..(layer + 1) * width {
+            for _ in 0..degree {
+                src.push(((layer - 1) * width + rng.below(width as u64) as usize) as u32);
                 dst.push(v as u32);
             }
         }
@@ -49,7 +63,7 @@ fn layered(neurons: usize, seed: u64) -> Dag {
     Dag::from_edges(
         &src,
         &dst,
-        Some((layers * WIDTH) as u64),
+        Some((layers * width) as u64),
         DuplicatePolicy::Merge,
     )
     .unwrap()
@@ -73,14 +87,36 @@ fn side_by_side(neurons: usize, copies: usize) -> (Dag, Vec<u32>) {
     (dag, (0..offset).collect())
 }
 
+/// A plan of either executor, weights bound.
+enum Bound {
+    Neurons(BoundPlan),
+    Edges(BoundEdgePlan),
+}
+
 #[inline(never)]
-fn measured_run(plan: &BoundPlan, inputs: &[f32], batch: usize) -> f32 {
-    let out = plan.run(inputs, batch, never()).unwrap();
+fn measured_run(plan: &Bound, inputs: &[f32], batch: usize) -> f32 {
+    let out = match plan {
+        Bound::Neurons(p) => p.run(inputs, batch, never()),
+        Bound::Edges(p) => p.run(inputs, batch, never()),
+    }
+    .unwrap();
     out.iter().sum()
 }
 
+/// The value of option `key=` among `args`, or `default`.
+fn option(args: &[String], key: &str, default: usize) -> usize {
+    args.iter()
+        .find_map(|a| a.strip_prefix(key)?.strip_prefix('='))
+        .map_or(default, |v| v.parse().unwrap())
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let all: Vec<String> = std::env::args().collect();
+    let (args, options): (Vec<String>, Vec<String>) =
+        all.into_iter().partition(|a| !a.contains('='));
+    let width = option(&options, "width", WIDTH);
+    let degree = option(&options, "degree", DEGREE);
+    let block = option(&options, "block", FAST_MEMORY - 1);
     let (kind, method) = (args[1].as_str(), args[2].as_str());
     let neurons: usize = args[3].parse().unwrap();
     let batch: usize = args[4].parse().unwrap();
@@ -95,28 +131,55 @@ fn main() {
             let (d, o) = io_efficient_network(64, neurons, DEGREE, FAST_MEMORY, 0).unwrap();
             (d, Some(o))
         }
-        _ => (layered(neurons, 0), None),
+        _ => (layered(neurons, width, degree, 0), None),
     };
     let net = Network::new(&dag, None, None).unwrap();
-    let order = match method {
+    let base = match method {
         "generation" => generation.expect("generation order exists for efficient networks"),
+        "tiled" | "layer-edges" => {
+            constructive_order(&net, Constructive::Layer, FAST_MEMORY, never()).unwrap()
+        }
         name => {
             let c = Constructive::from_name(name).unwrap();
             constructive_order(&net, c, FAST_MEMORY, never()).unwrap()
         }
     };
-    let plan = ExecutionPlan::new(&net, &order).unwrap();
+    let edge_order = match method {
+        "tiled" => Some(tiled_edge_order(&net, &base, block)),
+        "layer-edges" => Some(tiled_edge_order(&net, &base, 1)),
+        _ => None,
+    };
     let mut rng = Rng::new(1);
     // Positive weights summing to about 1 per neuron keep activations O(1) at any depth (no
     // denormals, no overflow), so the timing is of memory traffic, not of special floats.
     let weights: Vec<f32> = (0..dag.num_edges())
-        .map(|_| (rng.uniform(0.5, 1.5) / DEGREE as f64) as f32)
+        .map(|_| (rng.uniform(0.5, 1.5) / degree as f64) as f32)
         .collect();
     let inputs_count = net.is_input.iter().filter(|&&i| i).count();
     let inputs: Vec<f32> = (0..inputs_count * batch)
         .map(|_| rng.uniform(0.5, 1.5) as f32)
         .collect();
-    let bound = plan.bind(&weights).unwrap();
+    let (bound, rows, detail) = match &edge_order {
+        None => {
+            let plan = ExecutionPlan::new(&net, &base).unwrap();
+            let rows = plan.rows();
+            (
+                Bound::Neurons(plan.bind(&weights).unwrap()),
+                rows,
+                String::new(),
+            )
+        }
+        Some(order) => {
+            let plan = EdgeExecutionPlan::new(&net, order).unwrap();
+            let detail = format!(
+                " block={block} runs={} accumulators={}",
+                plan.num_runs(),
+                plan.accumulator_slots()
+            );
+            let rows = plan.rows();
+            (Bound::Edges(plan.bind(&weights).unwrap()), rows, detail)
+        }
+    };
     let mut best = f64::INFINITY;
     let mut checksum = 0.0;
     for _ in 0..runs {
@@ -125,8 +188,8 @@ fn main() {
         best = best.min(start.elapsed().as_secs_f64());
     }
     println!(
-        "{kind} {method} neurons={neurons} batch={batch} rows={} best_of_{runs}={:.1} ms checksum={checksum}",
-        plan.rows(),
+        "{kind} {method} neurons={neurons} width={width} degree={degree} batch={batch} \
+         rows={rows}{detail} best_of_{runs}={:.2} ms checksum={checksum}",
         best * 1e3
     );
 }

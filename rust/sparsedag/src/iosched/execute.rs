@@ -255,9 +255,74 @@ impl BoundPlan {
         for (row, values) in memory.iter_mut().zip(inputs.chunks_exact(batch)) {
             row.copy_from_slice(&values[col..col + B]);
         }
-        let edges = &self.edges[..];
+        wide_steps(&layout.steps, &self.edges, &mut memory, cancel)?;
+        let rows = &memory[layout.inputs..layout.inputs + layout.outputs];
+        for (row, out) in rows.iter().zip(output.chunks_exact_mut(batch)) {
+            out[col..col + B].copy_from_slice(row);
+        }
+        Ok(())
+    }
+}
+
+/// [`run_steps`] compiled for the widest vector unit the CPU has (the same operations in the
+/// same order, unfused, at every width: the results do not depend on it).
+fn wide_steps<const B: usize>(
+    steps: &[Step],
+    edges: &[Edge],
+    memory: &mut [[f32; B]],
+    cancel: &Cancel,
+) -> Result<()> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked just above).
+            return unsafe { steps_avx512(steps, edges, memory, cancel) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { steps_avx2(steps, edges, memory, cancel) };
+        }
+    }
+    run_steps(steps, edges, memory, cancel)
+}
+
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn steps_avx512<const B: usize>(
+    steps: &[Step],
+    edges: &[Edge],
+    memory: &mut [[f32; B]],
+    cancel: &Cancel,
+) -> Result<()> {
+    run_steps(steps, edges, memory, cancel)
+}
+
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn steps_avx2<const B: usize>(
+    steps: &[Step],
+    edges: &[Edge],
+    memory: &mut [[f32; B]],
+    cancel: &Cancel,
+) -> Result<()> {
+    run_steps(steps, edges, memory, cancel)
+}
+
+/// Every step of the order on one tile of `B` columns.
+#[inline(always)]
+fn run_steps<const B: usize>(
+    steps: &[Step],
+    edges: &[Edge],
+    memory: &mut [[f32; B]],
+    cancel: &Cancel,
+) -> Result<()> {
+    {
         let mut start = 0usize;
-        for chunk in layout.steps.chunks(CHECK_EVERY) {
+        for chunk in steps.chunks(CHECK_EVERY) {
             cancel.check()?;
             for step in chunk {
                 let end = step.edges_end as usize;
@@ -279,12 +344,8 @@ impl BoundPlan {
                 memory[step.dest as usize] = acc;
             }
         }
-        let rows = &memory[layout.inputs..layout.inputs + layout.outputs];
-        for (row, out) in rows.iter().zip(output.chunks_exact_mut(batch)) {
-            out[col..col + B].copy_from_slice(row);
-        }
-        Ok(())
     }
+    Ok(())
 }
 
 /// Gives every computed value of `order` a memory row for its lifetime: from its own step to
