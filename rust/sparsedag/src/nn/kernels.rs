@@ -461,8 +461,8 @@ const PREFETCH_EDGES: usize = 8;
 /// Floats between the prefetches of one row: one per pair of cache lines (rows start on a
 /// 128-byte boundary, see `nn::net::AlignedRows`), and the L2's adjacent-line prefetcher brings
 /// the other line of the pair. Half the prefetch instructions, which compete with the row loads
-/// for the load ports: 10 % off the gather kernel on the 4000-row layer at batch 128 (3.46–3.49
-/// against 3.86 ns per connection), and 15 % when the rows are in L1 (1.81 against 2.11 ns).
+/// for the load ports: the gather kernel at batch 128 takes 3.51–3.56 against 3.64–3.69 ns per
+/// connection on the 4000-row layer (runs alternated), 1.86 against 2.15 ns with rows in L1.
 const PREFETCH_STEP: usize = 32;
 
 /// A hint to bring the cache line holding `p` closer; never faults, whatever `p` is.
