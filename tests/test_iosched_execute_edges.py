@@ -217,3 +217,24 @@ def test_ctrl_c_interrupts_an_edge_order_run():
     out, err = child.communicate(timeout=300)
     assert "interrupted after" in out, (out, err)
     assert "still usable True" in out, (out, err)
+
+
+def test_no_edges_and_computed_neurons_without_in_edges():
+    g = sd.Dag.from_edges([], [], 3)
+    plan = sd.IoPlan(g, np.zeros((0, 2), dtype=np.int64))
+    np.testing.assert_array_equal(
+        plan.run(np.zeros(0, np.float32), np.ones((2, 3), np.float32)), np.ones((2, 3))
+    )
+    g = sd.random_dag(50, p=0.1, seed=3)
+    inputs = np.flatnonzero(g.in_degree() == 0)[::2]  # the other sources are computed (= 0)
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=g.num_edges).astype(np.float32)
+    x = rng.normal(size=(5, len(inputs))).astype(np.float32)
+    tiled = sd.io_schedule(g, 4, "tiled", inputs=inputs)
+    layer = sd.io_schedule(g, 4, "layer", inputs=inputs)
+    np.testing.assert_allclose(
+        sd.IoPlan(g, tiled, inputs=inputs).run(w, x),
+        sd.IoPlan(g, layer.order, inputs=inputs).run(w, x),
+        rtol=1e-4,
+        atol=1e-5,
+    )

@@ -560,6 +560,10 @@ class DagNet:
         frees each activation after its last use. ``schedule`` (an :func:`sparsedag.io_schedule`
         result or a topological order of node ids) runs in that order, also freeing rows.
         Every mode gives the same outputs (same kernel and summation order per neuron).
+        ``schedule`` may also be an edge order (``io_schedule(net, M, method="tiled")`` or an
+        ``(m, 2)`` array of (source, target) pairs, checked once: ``ValueError`` naming the
+        first offending edge): each neuron then sums its in-edges in that order and adds its
+        bias last, so the outputs equal the others to float rounding.
         """
         x = self._check_x(X)
         if memory == "full" and schedule is None:

@@ -5,6 +5,12 @@ topological order). Each activation is kept in a memory row from its own step to
 last reader, after which the row is reused; the outputs equal those of the layer-by-layer pass
 (same kernel, same summation order per neuron).
 
+A schedule may also be an order of the edges (``io_schedule(net, M, method="tiled")``, an
+``(m, 2)`` array of (source, target) pairs): it is checked once and compiled into runs of edges
+sharing a source, whose targets accumulate in a compact scratch; a neuron's value is
+``activation(sum + bias)`` with its in-edges summed in the edge order's order, so the outputs
+equal the layer-by-layer ones to float rounding (not bit for bit).
+
 Each planned order copies the net's weights, biases and activations into its own execution
 order at its first prediction (about 4 bytes per edge plus 12 per neuron), so that any order
 streams its parameters; the copy is remade when the parameters change (training, setting
@@ -40,27 +46,31 @@ def _check_memory(memory: Any) -> str:
     return memory
 
 
-def _schedule_order(schedule: Any, num_nodes: int) -> np.ndarray:
-    """The order of an :class:`~sparsedag.IoSchedule` (anything with an ``order``) or an
-    integer array of node ids."""
-    if getattr(schedule, "kind", "neurons") == "edges":
-        raise ValueError(
-            "schedule is an edge order (io_schedule(..., method='tiled')); predict runs neuron "
-            "orders: use a schedule from another method"
-        )
+def _schedule_order(schedule: Any, num_nodes: int) -> tuple[str, np.ndarray]:
+    """The kind (``"neurons"`` or ``"edges"``) and order of an :class:`~sparsedag.IoSchedule`
+    (anything with an ``order``), an integer array of node ids, or an ``(m, 2)`` integer array
+    of (source, target) pairs."""
     order = getattr(schedule, "order", schedule)
     array = np.asarray(order)
     if array.dtype.kind not in "iu":
         raise TypeError(
-            f"schedule must be an io_schedule(...) result or an integer array of node ids, got "
-            f"dtype {array.dtype}"
+            f"schedule must be an io_schedule(...) result, an integer array of node ids or an "
+            f"(m, 2) integer array of edges, got dtype {array.dtype}"
         )
+    if getattr(schedule, "kind", "neurons") == "edges" or array.ndim == 2:
+        if array.ndim != 2 or array.shape[1] != 2:
+            raise ValueError(
+                f"schedule must list every node of the network once (a 1-D array of node ids) "
+                f"or every edge (an (m, 2) array of (source, target) pairs), got shape "
+                f"{array.shape}"
+            )
+        return "edges", np.ascontiguousarray(array, dtype=np.int64)
     if array.ndim != 1 or array.shape[0] != num_nodes:
         raise ValueError(
             f"schedule must list every node of the network once ({num_nodes} nodes), got shape "
             f"{array.shape}"
         )
-    return np.ascontiguousarray(array, dtype=np.int64)
+    return "neurons", np.ascontiguousarray(array, dtype=np.int64)
 
 
 def low_memory_order(net: DagNet) -> np.ndarray:
@@ -114,15 +124,21 @@ def ordered_plan(net: DagNet, memory: str = "low", schedule: Any = None) -> Any:
             plans.low_order = low_memory_order(net)
             plans.low = _core.OrderedForward(net._core, plans.low_order)
         return plans.low
-    order = _schedule_order(schedule, net.graph.num_nodes)
+    kind, order = _schedule_order(schedule, net.graph.num_nodes)
     # Hashing a million-node order takes several ms, about a whole batch-1 pass over the
     # network once its parameters stream; comparing with the last call's order is a memcmp.
     if plans.recent is not None and np.array_equal(plans.recent[0], order):
         return plans.recent[1]
-    key = hashlib.blake2b(order, digest_size=16).digest()
+    key = kind.encode() + hashlib.blake2b(order, digest_size=16).digest()
     plan = plans.by_order.get(key)
     if plan is None:
-        plan = _core.OrderedForward(net._core, order)
+        if kind == "edges":
+            src = np.ascontiguousarray(order[:, 0])
+            dst = np.ascontiguousarray(order[:, 1])
+            ids = _core.edge_ids(net.graph._core, src, dst)
+            plan = _core.OrderedForward.from_edges(net._core, ids)
+        else:
+            plan = _core.OrderedForward(net._core, order)
         if len(plans.by_order) >= 8:
             plans.by_order.pop(next(iter(plans.by_order)))
         plans.by_order[key] = plan

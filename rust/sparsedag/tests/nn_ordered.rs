@@ -109,3 +109,51 @@ fn parameters_copied_in_step_order_follow_every_change() {
     assert_eq!(plan.parameter_bytes(), 0);
     assert_eq!(run(&plan, &net), fresh(&net));
 }
+
+/// Edge orders (the tiled ones of the I/O scheduler, over every block size) give the
+/// layer-by-layer outputs to float rounding at every SIMD level and batch width, the same bits
+/// for a sample whatever the batch, and reject invalid orders.
+#[test]
+fn edge_orders_match_the_neuron_order_to_rounding() {
+    use sparsedag::iosched::{constructive_order, tiled_edge_order, Constructive, Network};
+    use sparsedag::nn::EdgeOrderedForward;
+    let mut rng = Rng::new(4);
+    for seed in 0..6u64 {
+        let g = random_dag(70, Some(0.1), None, seed).unwrap();
+        let network = Network::new(&g, None, None).unwrap();
+        let base = constructive_order(&network, Constructive::Layer, 8, cancel::never()).unwrap();
+        for activation in [0u8, 1, 3] {
+            let net = net(&g, activation, seed);
+            let features = net.plan().num_inputs();
+            let x: Vec<f32> = (0..37 * features)
+                .map(|_| rng.uniform(-2.0, 2.0) as f32)
+                .collect();
+            let neuron = OrderedForward::new(net.plan(), &kahn(&g)).unwrap();
+            for level in Level::ALL.into_iter().filter(|l| l.is_supported()) {
+                let simd = Simd::with_level(level).unwrap();
+                let expected = neuron
+                    .predict(&net, simd, &x, features, cancel::never())
+                    .unwrap();
+                for block in [1, 3, 16] {
+                    let order = tiled_edge_order(&network, &base, block);
+                    let plan = EdgeOrderedForward::new(net.plan(), &order).unwrap();
+                    let got = plan
+                        .predict(&net, simd, &x, features, cancel::never())
+                        .unwrap();
+                    for (a, b) in got.iter().zip(&expected) {
+                        assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{a} vs {b}");
+                    }
+                    let one = plan
+                        .predict(&net, simd, &x[..features], features, cancel::never())
+                        .unwrap();
+                    assert_eq!(one[..], got[..one.len()], "batch-independent");
+                }
+            }
+        }
+        let net = net(&g, 1, seed);
+        let mut order = tiled_edge_order(&network, &base, 4);
+        order.reverse();
+        let err = EdgeOrderedForward::new(net.plan(), &order).unwrap_err();
+        assert!(err.to_string().contains("invalid edge order"), "{err}");
+    }
+}

@@ -25,6 +25,9 @@ pub use anneal::{anneal_schedule, AnnealTrace};
 pub use bounds::{io_bounds, IoBounds};
 pub use edges::{check_edge_order, edge_ids_of_pairs, edge_order_of_neurons, io_cost_edges};
 pub use execute::{assign_rows, execute, BoundPlan, ExecutionPlan};
+#[cfg(target_arch = "x86_64")]
+pub(crate) use execute_edges::{avx2, avx512};
+pub(crate) use execute_edges::{wide, EdgeProgram, Entry, Final, Finish};
 pub use execute_edges::{BoundEdgePlan, EdgeExecutionPlan};
 pub use generator::io_efficient_network;
 pub use network::Network;

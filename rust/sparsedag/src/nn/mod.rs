@@ -14,6 +14,7 @@ pub mod loss;
 pub mod net;
 pub mod optim;
 pub mod ordered;
+pub mod ordered_edges;
 pub mod plan;
 pub mod train;
 
@@ -23,5 +24,6 @@ pub use loss::{Loss, Stats, Targets};
 pub use net::{Init, Net, Workspace};
 pub use optim::{Kind as OptimizerKind, Optimizer};
 pub use ordered::OrderedForward;
+pub use ordered_edges::EdgeOrderedForward;
 pub use plan::Plan;
 pub use train::{shuffled_order, Data, Model, TrainOptions};
