@@ -27,7 +27,8 @@ I/O(M) is sd.io_cost of the order. Outputs are checked to be equal across orders
 rounding for the tiled edge order, which sums each neuron's in-edges in its own order). Cache
 misses: rust/sparsedag/examples/io_execute_cache.rs under cachegrind (command in its
 docstring); that example also times tiled orders with a chosen block size on layered networks
-of any width and in-degree.
+of any width and in-degree. ``--dagnet`` also times DagNet.predict on the same wiring (the
+engine, and ``schedule=`` each order).
 """
 
 from __future__ import annotations
@@ -95,6 +96,11 @@ def main() -> None:
     )
     parser.add_argument("--network", nargs="+", default=["copies", "efficient", "layered"])
     parser.add_argument("--no-io", action="store_true", help="skip the I/O simulation")
+    parser.add_argument(
+        "--dagnet",
+        action="store_true",
+        help="also time DagNet.predict: the engine, and schedule= each order (ReLU net, seed 0)",
+    )
     args = parser.parse_args()
     print(
         f"# {platform.processor() or platform.machine()}, {sd.get_num_threads()} threads, "
@@ -150,7 +156,29 @@ def main() -> None:
                     f"{1000 * times[k]:8.1f} ms  layer/this {ratio}  I/O(M) {io[k]:10d}  "
                     f"rows {plans[k].rows:8d}"
                 )
+        if args.dagnet:
+            dagnet_times(dag, name, orders, args.batch, args.repeat, rng)
     print(f"# load average at the end {os.getloadavg()[0]:.2f}")
+
+
+def dagnet_times(dag, name, orders, batches, repeat, rng) -> None:
+    """DagNet.predict on the same wiring: the engine (layer by layer) and ``schedule=`` each
+    order (neuron orders run the ordered executor, the tiled edge order the edge executor)."""
+    net = sd.DagNet(dag, activation="relu", seed=0)
+    for batch in batches:
+        x = rng.normal(size=(batch, net.num_inputs)).astype(np.float32)
+        expected = net.predict(x)
+        runs = {"engine": {}} | {k: {"schedule": o} for k, o in orders.items()}
+        times = {}
+        for k, kw in runs.items():
+            assert np.allclose(net.predict(x, **kw), expected, rtol=1e-4, atol=1e-4)
+            times[k] = best_time(lambda kw=kw, x=x: net.predict(x, **kw), repeat)
+        base = times.get("layer")
+        for k, t in times.items():
+            ratio = f"{base / t:6.2f}x" if base else "     -"
+            print(
+                f"{name:16s} DagNet batch={batch:3d} {k:11s} {1000 * t:8.1f} ms  layer/this {ratio}"
+            )
 
 
 if __name__ == "__main__":

@@ -578,8 +578,8 @@ class DagNet:
     def schedule_cache_bytes(self) -> int:
         """Bytes of parameters held for the ordered passes (``memory="low"``,
         ``schedule=``): the order that ran last keeps the weights, biases and activations copied
-        in its execution order (about 4 bytes per edge plus 12 per neuron), remade when the
-        parameters change; 0 when no ordered pass has run or after
+        in its execution order (about 4 bytes per edge plus 12 per neuron; 8 and 20 for an edge
+        order), remade when the parameters change; 0 when no ordered pass has run or after
         :meth:`clear_schedule_cache`."""
         return _ordered.cache_bytes(self)
 

@@ -19,6 +19,8 @@
 //! order lists each neuron's in-edges in CSR order. For one edge order they are deterministic:
 //! every column of the batch sees the same operations in the same order.
 
+use std::sync::Arc;
+
 use super::edges::{check_edge_order, in_edge_ids};
 use super::network::Network;
 use crate::cancel::Cancel;
@@ -455,7 +457,8 @@ impl Finish for ReluFinal {
 /// outputs linear, no biases).
 #[derive(Debug, Clone)]
 pub struct EdgeExecutionPlan {
-    program: EdgeProgram,
+    /// Shared with the bound plans, which need all of it but the per-edge arrays.
+    program: Arc<EdgeProgram>,
     finals: Vec<ReluFinal>,
     prologue: Vec<ReluFinal>,
     inputs: usize,
@@ -514,7 +517,7 @@ impl EdgeExecutionPlan {
         Ok(EdgeExecutionPlan {
             finals: program.finals.iter().map(relu).collect(),
             prologue: program.prologue.iter().map(relu).collect(),
-            program,
+            program: Arc::new(program),
             inputs: inputs as usize,
             outputs: outputs as usize,
             passthrough,
@@ -639,7 +642,7 @@ impl BoundEdgePlan {
         }
         let mut acc = vec![[0.0f32; B]; plan.program.acc_slots];
         let args = (
-            &plan.program,
+            &*plan.program,
             &self.entries[..],
             &plan.finals[..],
             &plan.prologue[..],

@@ -374,9 +374,12 @@ fn narrow_body<const B: usize, const FUSED: bool>(
 ) {
     let (inputs, outs) = (plan.num_inputs, plan.num_outputs);
     let mut memory = vec![[0.0f32; B]; plan.rows];
-    for (b, sample) in x.chunks_exact(inputs).enumerate() {
-        for (row, &v) in memory.iter_mut().zip(sample) {
-            row[b] = v;
+    // Row by row: one pass over the (possibly much larger than cache) input rows, reading
+    // the B samples as B sequential streams.
+    let samples = x.len() / inputs;
+    for (i, row) in memory.iter_mut().take(inputs).enumerate() {
+        for (b, value) in row.iter_mut().take(samples).enumerate() {
+            *value = x[b * inputs + i];
         }
     }
     let mut scratch = [0.0f32; B];

@@ -293,9 +293,12 @@ impl EdgeOrderedForward {
     ) -> Result<()> {
         let (inputs, outs) = (self.num_inputs, self.output_rows.len());
         let mut memory = vec![[0.0f32; B]; self.program.memory_rows];
-        for (b, sample) in x.chunks_exact(inputs).enumerate() {
-            for (row, &v) in memory.iter_mut().zip(sample) {
-                row[b] = v;
+        // Row by row: one pass over the (possibly much larger than cache) input rows, reading
+        // the B samples as B sequential streams.
+        let samples = x.len() / inputs;
+        for (i, row) in memory.iter_mut().take(inputs).enumerate() {
+            for (b, value) in row.iter_mut().take(samples).enumerate() {
+                *value = x[b * inputs + i];
             }
         }
         let mut acc = vec![[0.0f32; B]; self.program.acc_slots];
