@@ -154,6 +154,53 @@ impl Simd {
         }
     }
 
+    /// [`Simd::weighted_sum`] continued: `out[c] += w_e * act[sources[e] * stride + col0 + c]`
+    /// for each connection in the given order, one rounding step per connection as there. A
+    /// gather cut into consecutive runs of connections (the first from the bias, each next one
+    /// continuing from the row the previous stored) therefore gives the same bits as one call.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn weighted_sum_continue(
+        self,
+        out: &mut [f32],
+        sources: &[u32],
+        weights: &[f32],
+        act: &[f32],
+        stride: usize,
+        col0: usize,
+    ) {
+        assert_eq!(sources.len(), weights.len());
+        let width = out.len();
+        debug_assert!(
+            sources
+                .iter()
+                .all(|&s| s as usize * stride + col0 + width <= act.len()),
+            "source row out of bounds"
+        );
+        match self.level {
+            Level::Scalar => {
+                for (c, o) in out.iter_mut().enumerate() {
+                    let mut acc = *o;
+                    for (&s, &w) in sources.iter().zip(weights) {
+                        acc += w * act[s as usize * stride + col0 + c];
+                    }
+                    *o = acc;
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a `Simd` of this level exists only when the CPU supports it.
+            Level::Avx512 => unsafe {
+                x86::continue_sum_avx512(out, sources, weights, act, stride, col0)
+            },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Level::Avx2Fma => unsafe {
+                x86::continue_sum_avx2(out, sources, weights, act, stride, col0)
+            },
+            _ => continue_sum_body::<false, BLOCK>(out, sources, weights, act, stride, col0),
+        }
+    }
+
     /// `y += alpha * x`.
     #[inline]
     pub fn axpy(self, y: &mut [f32], alpha: f32, x: &[f32]) {
@@ -438,6 +485,66 @@ fn weighted_sum_block<const FUSED: bool, const W: usize>(
     col0: usize,
 ) {
     let mut acc = [bias; W];
+    for (e, (&s, &w)) in sources.iter().zip(weights).enumerate() {
+        if let Some(&ahead) = sources.get(e + PREFETCH_EDGES) {
+            let row = act.as_ptr().wrapping_add(ahead as usize * stride + col0);
+            for k in (0..W).step_by(PREFETCH_STEP) {
+                prefetch(row.wrapping_add(k));
+            }
+        }
+        let start = s as usize * stride + col0;
+        let row: &[f32; W] = act[start..start + W].try_into().expect("block");
+        for k in 0..W {
+            acc[k] = madd::<FUSED>(w, row[k], acc[k]);
+        }
+    }
+    out.copy_from_slice(&acc);
+}
+
+/// [`weighted_sum_body`] starting from `out`'s values instead of a bias (the same loop, so
+/// the same operations per column).
+#[inline(always)]
+fn continue_sum_body<const FUSED: bool, const W: usize>(
+    out: &mut [f32],
+    sources: &[u32],
+    weights: &[f32],
+    act: &[f32],
+    stride: usize,
+    col0: usize,
+) {
+    let width = out.len();
+    let mut c = 0;
+    while c + W <= width {
+        continue_sum_block::<FUSED, W>(&mut out[c..c + W], sources, weights, act, stride, col0 + c);
+        c += W;
+    }
+    if W > BLOCK && c + BLOCK <= width {
+        let block = &mut out[c..c + BLOCK];
+        continue_sum_block::<FUSED, BLOCK>(block, sources, weights, act, stride, col0 + c);
+        c += BLOCK;
+    }
+    if c < width {
+        let tail = &mut out[c..];
+        let rest = tail.len();
+        for (&s, &w) in sources.iter().zip(weights) {
+            let start = s as usize * stride + col0 + c;
+            for (o, &x) in tail.iter_mut().zip(&act[start..start + rest]) {
+                *o = madd::<FUSED>(w, x, *o);
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn continue_sum_block<const FUSED: bool, const W: usize>(
+    out: &mut [f32],
+    sources: &[u32],
+    weights: &[f32],
+    act: &[f32],
+    stride: usize,
+    col0: usize,
+) {
+    let mut acc: [f32; W] = (&*out).try_into().expect("block");
     for (e, (&s, &w)) in sources.iter().zip(weights).enumerate() {
         if let Some(&ahead) = sources.get(e + PREFETCH_EDGES) {
             let row = act.as_ptr().wrapping_add(ahead as usize * stride + col0);
@@ -955,6 +1062,30 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn continue_sum_avx512(
+        out: &mut [f32],
+        sources: &[u32],
+        weights: &[f32],
+        act: &[f32],
+        stride: usize,
+        col0: usize,
+    ) {
+        super::continue_sum_body::<true, WIDE_BLOCK>(out, sources, weights, act, stride, col0)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn continue_sum_avx2(
+        out: &mut [f32],
+        sources: &[u32],
+        weights: &[f32],
+        act: &[f32],
+        stride: usize,
+        col0: usize,
+    ) {
+        super::continue_sum_body::<true, BLOCK>(out, sources, weights, act, stride, col0)
+    }
+
+    #[target_feature(enable = "avx512f,fma")]
     pub unsafe fn sum_avx512(x: &[f32]) -> f32 {
         // `sum_body` with 16-lane vectors, the same additions in the same order (a partial
         // chunk adds only its own lanes). LLVM's own vectorisation of `sum_body` packs the
@@ -1292,6 +1423,40 @@ mod tests {
                 match &fused_bits {
                     None => fused_bits = Some(whole),
                     Some(bits) => assert_eq!(bits, &whole),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn continued_sums_give_the_bits_of_one_sum() {
+        let mut rng = Rng::new(11);
+        for simd in supported() {
+            for &batch in &[1usize, 16, 63, 64, 65, 128, 130, 257] {
+                let rows = 9;
+                let act = random_vec(&mut rng, rows * batch);
+                let sources = [0u32, 1, 3, 4, 4, 6, 7, 8];
+                let weights = random_vec(&mut rng, sources.len());
+                let mut whole = vec![0.0; batch];
+                simd.weighted_sum(&mut whole, 0.5, &sources, &weights, &act, batch, 0);
+                for cuts in [vec![0, 8], vec![0, 0, 3, 8], vec![0, 2, 2, 5, 7, 8]] {
+                    let mut out = vec![f32::NAN; batch];
+                    for (k, w) in cuts.windows(2).enumerate() {
+                        let (a, b) = (w[0], w[1]);
+                        let (s, wt) = (&sources[a..b], &weights[a..b]);
+                        if k == 0 {
+                            simd.weighted_sum(&mut out, 0.5, s, wt, &act, batch, 0);
+                        } else {
+                            simd.weighted_sum_continue(&mut out, s, wt, &act, batch, 0);
+                        }
+                    }
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(
+                        bits(&out),
+                        bits(&whole),
+                        "{:?} {batch} {cuts:?}",
+                        simd.level()
+                    );
                 }
             }
         }
