@@ -10,8 +10,18 @@
 //! - backward: untiled (`Simd::backprop_source` per source over all its out-edges) against C
 //!   target chunks, each pass over every source continuing its input gradient.
 //!
-//! Both tiled results are checked bit for bit against the untiled ones. Figures are ns per
-//! connection per 128 columns.
+//! - "stream" (AVX-512, batch 128 only): the same passes as one loop over all targets (or
+//!   sources) of a chunk, with the prefetches running 8 connections ahead across target
+//!   boundaries, instead of one kernel call per target; chunk count 1 is the untiled stream;
+//! - "gather_pass": the library's `Simd::gather_pass`, the forward stream in safe generic code
+//!   (units of UNIT targets, default 32, as the engine would run it).
+//!
+//! Every tiled or streamed result is checked bit for bit against the untiled one. Figures are
+//! ns per connection per 128 columns. Knobs of the experiments (all off by default): AHEAD=k
+//! prefetches the partial rows k targets ahead in the per-call tiled loops; NEXT=k prefetches
+//! the next target's first k rows of the chunk there; BFLAGS=1 stops the stream prefetches at
+//! target boundaries, BFLAGS=2 drops the stream's prefetch of the partial and activation rows
+//! 2 targets ahead; TWO=1 runs the untiled and streamed forward on 2 threads (halves).
 
 // Lane loops index several arrays in step.
 #![allow(clippy::needless_range_loop)]
@@ -405,6 +415,56 @@ fn main() {
             let same = out_buf[out_skip..][..rows * batch] == ref_buf[ref_skip..][..rows * batch];
             println!(
                 "forward  stream {chunks} chunks: {:.2} ns (same bits: {same})",
+                per(t)
+            );
+        }
+    }
+
+    // The engine's pass kernel (`Simd::gather_pass`) on the in-edge CSR.
+    {
+        let flat_s: Vec<u32> = ins.iter().flatten().copied().collect();
+        let flat_w: Vec<f32> = in_w.iter().flatten().copied().collect();
+        let mut offsets = vec![0usize];
+        for l in &ins {
+            offsets.push(offsets.last().unwrap() + l.len());
+        }
+        let biases = vec![0.5f32; rows];
+        let mut starts = vec![0usize; rows];
+        let unit: usize = std::env::var("UNIT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(32);
+        for chunks in [1usize, 2, 3, 4] {
+            let t = best_of(passes, || {
+                let out = &mut out_buf[out_skip..][..rows * batch];
+                for c in 0..chunks {
+                    let bound = if c + 1 == chunks {
+                        u32::MAX
+                    } else {
+                        ((c + 1) * rows / chunks) as u32
+                    };
+                    let mut t0 = 0;
+                    while t0 < rows {
+                        let n = unit.min(rows - t0);
+                        let b = (c == 0).then(|| &biases[t0..t0 + n]);
+                        simd.gather_pass(
+                            &mut out[t0 * batch..(t0 + n) * batch],
+                            batch,
+                            b,
+                            &offsets[t0..=t0 + n],
+                            &mut starts[t0..t0 + n],
+                            bound,
+                            &flat_s,
+                            &flat_w,
+                            act,
+                        );
+                        t0 += n;
+                    }
+                }
+            });
+            let same = out_buf[out_skip..][..rows * batch] == ref_buf[ref_skip..][..rows * batch];
+            println!(
+                "forward  gather_pass {chunks} chunks: {:.2} ns (same bits: {same})",
                 per(t)
             );
         }
