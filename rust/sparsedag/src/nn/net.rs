@@ -26,17 +26,6 @@ use crate::graph::Dag;
 /// tile, so at large batches the source rows a layer reads (one 1 KiB slice each) stay in cache
 /// while every target of the layer gathers from them. (64 measured slower: more per-unit work.)
 const TILE: usize = 256;
-/// Bytes of source rows one pass of a tiled forward gather reads (see [`SourceTiles`]): under
-/// the 1 MiB per-core L2 with room for the target rows the pass streams through. A 4000 x 128
-/// layer (2 MB) then takes 3 passes.
-const SOURCE_TILE_BYTES: usize = 768 << 10;
-/// Connections per target and pass below which a tiled gather does not pay: each pass also
-/// reads and writes every target's partial row. (On a 4000-row layer with 40 connections per
-/// target, 2 to 4 passes were 1.15-1.19x faster than one, 6 passes no faster.)
-const SOURCE_TILE_MIN_RUN: usize = 12;
-/// Targets per unit of a tiled gather pass.
-const PASS_TARGETS: usize = 32;
-
 /// Multiply-adds below which a layer step runs on the calling thread (rayon's fork-join
 /// overhead would dominate).
 const PARALLEL_WORK: usize = 1 << 17;
@@ -169,8 +158,6 @@ pub struct Workspace {
     bias_grads: Vec<f32>,
     /// The weights in out-edge order, gathered before a deferred-step backward pass.
     out_weights: Vec<f32>,
-    /// Where each node's gather stopped in the last pass of a tiled forward.
-    starts: Vec<usize>,
 }
 
 /// Two cache lines of floats: the unit of [`AlignedRows`].
@@ -270,14 +257,6 @@ impl OutEdges {
     fn bytes(&self) -> usize {
         8 * self.offsets.capacity() + 4 * (self.targets.capacity() + self.positions.capacity())
     }
-}
-
-/// How one layer's gather runs in passes over source ranges (see [`Net::forward`]).
-struct SourceTiles {
-    /// The end (exclusive) of each pass's source range; the last is `u32::MAX`.
-    bounds: Vec<u32>,
-    /// Whether the layer's pre-activations go to `z` (else straight to `a`).
-    in_z: bool,
 }
 
 impl Workspace {
@@ -743,18 +722,6 @@ impl Net {
 
     /// Computes every layer; the input rows of `ws` must be filled.
     pub fn forward(&self, ws: &mut Workspace, dropout: Option<Dropout>, simd: Simd) {
-        self.forward_tiled(ws, dropout, simd, Some(SOURCE_TILE_BYTES));
-    }
-
-    /// [`Net::forward`], gathering in passes over source ranges of `tile_bytes` of rows where
-    /// that pays, or (`None`) with one kernel call per target: the same bits in any case.
-    fn forward_tiled(
-        &self,
-        ws: &mut Workspace,
-        dropout: Option<Dropout>,
-        simd: Simd,
-        tile_bytes: Option<usize>,
-    ) {
         let batch = ws.batch;
         let plan = &self.plan;
         let offsets = plan.in_offsets();
@@ -770,16 +737,6 @@ impl Net {
             let done: &[f32] = done;
             let a_layer = &mut pending[..(hi - lo) * batch];
             let z_layer = &mut ws.z[lo * batch..hi * batch];
-            let tiles = tile_bytes.and_then(|b| self.source_tiles(k, batch, dropout, b));
-            if let Some(tiles) = tiles {
-                ws.starts.resize(plan.num_nodes(), 0);
-                let starts = &mut ws.starts[lo..hi];
-                let parallel = layer_work(k) >= PARALLEL_WORK;
-                self.gather_layer(
-                    lo, &tiles, done, z_layer, a_layer, starts, parallel, dropout, simd,
-                );
-                continue;
-            }
             let unit = |j: usize, col0: usize, z: &mut [f32], a: &mut [f32]| {
                 self.forward_unit(j, col0, done, batch, z, a, dropout, simd);
             };
@@ -842,134 +799,6 @@ impl Net {
         }
         if let Some(d) = drop {
             d.apply(j, col0, a);
-        }
-    }
-
-    /// How to run layer `k`'s gather in passes over source ranges, or `None` for one kernel
-    /// call per target: when its rows fit `tile_bytes`, when its targets have too few
-    /// connections for several passes, when the batch spans several column tiles, or when its
-    /// targets do not all keep their pre-activations (or all not). O(targets): the sources of
-    /// each target come sorted, so its first and last give the layer's source span. (Without
-    /// tiling, the pass kernel measured no faster than one call per target in the engine.)
-    fn source_tiles(
-        &self,
-        k: usize,
-        batch: usize,
-        dropout: Option<Dropout>,
-        tile_bytes: usize,
-    ) -> Option<SourceTiles> {
-        let plan = &self.plan;
-        let (range, offsets, sources) = (plan.layer(k), plan.in_offsets(), plan.in_sources());
-        let (lo, hi) = (range.start, range.end);
-        let edges = offsets[hi] - offsets[lo];
-        if batch > TILE || edges == 0 {
-            return None;
-        }
-        let (mut first, mut last) = (u32::MAX, 0u32);
-        for j in lo..hi {
-            let r = plan.in_range(j);
-            if !r.is_empty() {
-                first = first.min(sources[r.start]);
-                last = last.max(sources[r.end - 1]);
-            }
-        }
-        let span = (last as usize + 1).saturating_sub(first as usize);
-        let by_bytes = (span * batch * 4).div_ceil(tile_bytes.max(1));
-        let chunks = by_bytes
-            .min(edges / ((hi - lo) * SOURCE_TILE_MIN_RUN))
-            .min(span);
-        if chunks < 2 {
-            return None;
-        }
-        let keeps = |j: usize| {
-            let drop = self.dropout_of(j, dropout);
-            self.activations[j].needs_input(drop.is_some())
-        };
-        let in_z = keeps(lo);
-        if (lo + 1..hi).any(|j| keeps(j) != in_z) {
-            return None;
-        }
-        let bounds = (1..=chunks)
-            .map(|c| match c {
-                c if c == chunks => u32::MAX,
-                c => first + (c * span / chunks) as u32,
-            })
-            .collect();
-        Some(SourceTiles { bounds, in_z })
-    }
-
-    /// Layer `lo..` gathered in passes over the source ranges of `tiles`, each pass over every
-    /// target continuing from the partial rows the previous one stored; then activation and
-    /// dropout. Each target adds its connections in order: the bits of the one-pass gather.
-    #[allow(clippy::too_many_arguments)]
-    fn gather_layer(
-        &self,
-        lo: usize,
-        tiles: &SourceTiles,
-        done: &[f32],
-        z_layer: &mut [f32],
-        a_layer: &mut [f32],
-        starts: &mut [usize],
-        parallel: bool,
-        dropout: Option<Dropout>,
-        simd: Simd,
-    ) {
-        let batch = z_layer.len() / starts.len();
-        let targets = starts.len();
-        let (offsets, sources) = (self.plan.in_offsets(), self.plan.in_sources());
-        let (zs, as_, ss) = (
-            Shared::new(z_layer),
-            Shared::new(a_layer),
-            Shared::new(starts),
-        );
-        let passes = tiles.bounds.len();
-        // Small layers (the outputs) still get a unit per thread.
-        let per_unit = PASS_TARGETS.min(targets.div_ceil(8));
-        for (c, &bound) in tiles.bounds.iter().enumerate() {
-            let unit = |u: usize| {
-                let t0 = u * per_unit;
-                let n = per_unit.min(targets - t0);
-                let (j0, j1) = (lo + t0, lo + t0 + n);
-                // SAFETY: unit u alone owns targets t0..t0 + n.
-                let (z, a, starts) = unsafe {
-                    (
-                        zs.range(t0 * batch, n * batch),
-                        as_.range(t0 * batch, n * batch),
-                        ss.range(t0, n),
-                    )
-                };
-                let out = if tiles.in_z { &mut *z } else { &mut *a };
-                let biases = (c == 0).then(|| &self.biases[j0..j1]);
-                let offs = &offsets[j0..=j1];
-                simd.gather_pass(
-                    out,
-                    batch,
-                    biases,
-                    offs,
-                    starts,
-                    bound,
-                    sources,
-                    &self.weights,
-                    done,
-                );
-                if c + 1 < passes {
-                    return;
-                }
-                for (jj, (z, a)) in z.chunks_mut(batch).zip(a.chunks_mut(batch)).enumerate() {
-                    let j = j0 + jj;
-                    let drop = self.dropout_of(j, dropout);
-                    let f = self.activations[j];
-                    if tiles.in_z {
-                        f.apply(z, a);
-                    } else {
-                        simd.activate(f, a);
-                    }
-                    if let Some(d) = drop {
-                        d.apply(j, 0, a);
-                    }
-                }
-            };
-            run_nodes(0..targets.div_ceil(per_unit), parallel, unit);
         }
     }
 
@@ -1614,88 +1443,5 @@ mod tests {
         let w = net.weights_user_order();
         assert!(w.iter().all(|x| x.abs() <= 1.0));
         assert!([1, 2, 4].iter().all(|&e| w[e].abs() <= 1.0 / 3f32.sqrt()));
-    }
-
-    /// A random layered network with dense-ish layers (enough connections per target for
-    /// several gather passes); `codes[k]` is hidden layer k's activation code (`None`: mixed).
-    fn random_layered(sizes: &[usize], codes: &[Option<u8>], seed: u64) -> Net {
-        let mut rng = crate::rng::Rng::new(seed);
-        let n: usize = sizes.iter().sum();
-        let (mut offsets, mut sources) = (vec![0usize; sizes[0] + 1], Vec::new());
-        let mut first = 0;
-        for k in 1..sizes.len() {
-            let prev = first;
-            first += sizes[k - 1];
-            for _ in 0..sizes[k] {
-                // Mostly the previous layer, a few from further back.
-                for s in 0..first {
-                    let p = if s >= prev { 0.85 } else { 0.05 };
-                    if rng.uniform(0.0, 1.0) < p {
-                        sources.push(s as u32);
-                    }
-                }
-                offsets.push(sources.len());
-            }
-        }
-        let plan = Plan::layered(sizes, offsets, sources).unwrap();
-        let m = plan.num_edges();
-        let weights = (0..m).map(|_| rng.uniform(-0.3, 0.3) as f32).collect();
-        let biases = (0..n).map(|_| rng.uniform(-0.1, 0.1) as f32).collect();
-        let mut activations = vec![Activation::Identity; n];
-        for (k, code) in codes.iter().enumerate().take(plan.num_layers() - 1) {
-            for j in plan.layer(k) {
-                let code = code.unwrap_or((j % 6) as u8);
-                activations[j] = Activation::from_code(code, 0.6).unwrap();
-            }
-        }
-        Net::from_parts(plan, weights, biases, activations, true).unwrap()
-    }
-
-    #[test]
-    fn tiled_and_one_pass_gathers_give_the_same_bits() {
-        use super::super::kernels::Level;
-        // Hidden activations: relu (straight into a), all-relu (through z), mixed (one pass).
-        let net = random_layered(&[70, 64, 64, 64, 6], &[Some(1), Some(5), None], 4);
-        let (n, inputs) = (net.plan().num_nodes(), 70);
-        let mut levels = 0;
-        for level in Level::ALL {
-            let Some(simd) = Simd::with_level(level) else {
-                continue;
-            };
-            levels += 1;
-            for batch in [16usize, 64, 100, 128] {
-                let mut rng = crate::rng::Rng::new(batch as u64);
-                let x: Vec<f32> = (0..batch * inputs)
-                    .map(|_| rng.uniform(-1.0, 1.0) as f32)
-                    .collect();
-                let samples: Vec<u32> = (0..batch as u32).collect();
-                for dropout in [None, Some(Dropout { rate: 0.3, key: 9 })] {
-                    let run = |tile_bytes: Option<usize>, threads: usize| {
-                        let mut ws = Workspace::default();
-                        ws.prepare(n, batch);
-                        ws.fill_inputs(&x, inputs, &samples);
-                        let pool = rayon::ThreadPoolBuilder::new()
-                            .num_threads(threads)
-                            .build()
-                            .unwrap();
-                        pool.install(|| net.forward_tiled(&mut ws, dropout, simd, tile_bytes));
-                        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                        (bits(&ws.a), bits(&ws.z))
-                    };
-                    let one = run(None, 1);
-                    // 64 source rows of `batch` floats: 2, 3 and 4 (capped by the connection
-                    // count) passes over the hidden layers.
-                    for rows in [32usize, 22, 16, 1] {
-                        let chunks = net.source_tiles(1, batch, dropout, rows * batch * 4);
-                        assert!(chunks.is_some_and(|t| t.bounds.len() >= 2));
-                        for threads in [1, 2] {
-                            let what = format!("{level:?} batch {batch} rows {rows} {threads}");
-                            assert!(run(Some(rows * batch * 4), threads) == one, "{what}");
-                        }
-                    }
-                }
-            }
-        }
-        assert!(levels >= 2);
     }
 }
