@@ -154,6 +154,114 @@ impl Simd {
         }
     }
 
+    /// [`Simd::weighted_sum`] continued: `out[c] += w_e * act[sources[e] * stride + col0 + c]`
+    /// for each connection in the given order, one rounding step per connection as there. A
+    /// gather cut into consecutive runs of connections (the first from the bias, each next one
+    /// continuing from the row the previous stored) therefore gives the same bits as one call.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn weighted_sum_continue(
+        self,
+        out: &mut [f32],
+        sources: &[u32],
+        weights: &[f32],
+        act: &[f32],
+        stride: usize,
+        col0: usize,
+    ) {
+        assert_eq!(sources.len(), weights.len());
+        let width = out.len();
+        debug_assert!(
+            sources
+                .iter()
+                .all(|&s| s as usize * stride + col0 + width <= act.len()),
+            "source row out of bounds"
+        );
+        match self.level {
+            Level::Scalar => {
+                for (c, o) in out.iter_mut().enumerate() {
+                    let mut acc = *o;
+                    for (&s, &w) in sources.iter().zip(weights) {
+                        acc += w * act[s as usize * stride + col0 + c];
+                    }
+                    *o = acc;
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a `Simd` of this level exists only when the CPU supports it.
+            Level::Avx512 => unsafe {
+                x86::continue_sum_avx512(out, sources, weights, act, stride, col0)
+            },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Level::Avx2Fma => unsafe {
+                x86::continue_sum_avx2(out, sources, weights, act, stride, col0)
+            },
+            _ => continue_sum_body::<false, BLOCK>(out, sources, weights, act, stride, col0),
+        }
+    }
+
+    /// One pass of a gather tiled by source rows, over consecutive targets with rows of
+    /// `width` floats in `out` (activation rows `act` of `width` floats too). Target `t` adds,
+    /// in order, its connections from `starts[t]` on (from `offsets[t]`, starting from
+    /// `biases[t]`, when `biases` is given) while their source lies below `bound` (and before
+    /// `offsets[t + 1]`), then stores in `starts[t]` where it stopped. Passes with rising
+    /// bounds (the last `u32::MAX`) thus add every connection in order, one rounding each:
+    /// the bits of [`Simd::weighted_sum`], whatever the bounds and the sources' order. Each
+    /// pass reads only the rows of one source range, which can stay in L2; the prefetches run
+    /// ahead across target boundaries, so short runs of connections cost little extra. The
+    /// engine does not use it: tiled forwards built on it measured no faster than the one-pass
+    /// gather in whole steps (README, issue 4, "Tiling the connections by source range").
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn gather_pass(
+        self,
+        out: &mut [f32],
+        width: usize,
+        biases: Option<&[f32]>,
+        offsets: &[usize],
+        starts: &mut [usize],
+        bound: u32,
+        sources: &[u32],
+        weights: &[f32],
+        act: &[f32],
+    ) {
+        let n = starts.len();
+        assert!(width > 0 && out.len() == n * width && offsets.len() == n + 1);
+        assert!(biases.is_none_or(|b| b.len() == n));
+        assert!(offsets[n] <= sources.len() && sources.len() == weights.len());
+        let pass = PassArgs {
+            biases,
+            offsets,
+            bound,
+            sources,
+            weights,
+            act,
+        };
+        match self.level {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a `Simd` of this level exists only when the CPU supports it.
+            Level::Avx512 if width == WIDE_BLOCK => unsafe { x86::pass_avx512(out, starts, &pass) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Level::Avx2Fma if width == BLOCK => unsafe { x86::pass_avx2(out, starts, &pass) },
+            Level::Chunked if width == BLOCK => pass_body::<false, BLOCK>(out, starts, &pass),
+            _ => {
+                // Other widths: one call per target, the same operations.
+                for (t, row) in out.chunks_mut(width).enumerate() {
+                    let first = pass.first(t, starts);
+                    let stop = first + pass.run(t, first);
+                    let (s, w) = (&sources[first..stop], &weights[first..stop]);
+                    match biases {
+                        Some(b) => self.weighted_sum(row, b[t], s, w, act, width, 0),
+                        None => self.weighted_sum_continue(row, s, w, act, width, 0),
+                    }
+                    starts[t] = stop;
+                }
+            }
+        }
+    }
+
     /// `y += alpha * x`.
     #[inline]
     pub fn axpy(self, y: &mut [f32], alpha: f32, x: &[f32]) {
@@ -452,6 +560,157 @@ fn weighted_sum_block<const FUSED: bool, const W: usize>(
         }
     }
     out.copy_from_slice(&acc);
+}
+
+/// [`weighted_sum_body`] starting from `out`'s values instead of a bias (the same loop, so
+/// the same operations per column).
+#[inline(always)]
+fn continue_sum_body<const FUSED: bool, const W: usize>(
+    out: &mut [f32],
+    sources: &[u32],
+    weights: &[f32],
+    act: &[f32],
+    stride: usize,
+    col0: usize,
+) {
+    let width = out.len();
+    let mut c = 0;
+    while c + W <= width {
+        continue_sum_block::<FUSED, W>(&mut out[c..c + W], sources, weights, act, stride, col0 + c);
+        c += W;
+    }
+    if W > BLOCK && c + BLOCK <= width {
+        let block = &mut out[c..c + BLOCK];
+        continue_sum_block::<FUSED, BLOCK>(block, sources, weights, act, stride, col0 + c);
+        c += BLOCK;
+    }
+    if c < width {
+        let tail = &mut out[c..];
+        let rest = tail.len();
+        for (&s, &w) in sources.iter().zip(weights) {
+            let start = s as usize * stride + col0 + c;
+            for (o, &x) in tail.iter_mut().zip(&act[start..start + rest]) {
+                *o = madd::<FUSED>(w, x, *o);
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn continue_sum_block<const FUSED: bool, const W: usize>(
+    out: &mut [f32],
+    sources: &[u32],
+    weights: &[f32],
+    act: &[f32],
+    stride: usize,
+    col0: usize,
+) {
+    let mut acc: [f32; W] = (&*out).try_into().expect("block");
+    for (e, (&s, &w)) in sources.iter().zip(weights).enumerate() {
+        if let Some(&ahead) = sources.get(e + PREFETCH_EDGES) {
+            let row = act.as_ptr().wrapping_add(ahead as usize * stride + col0);
+            for k in (0..W).step_by(PREFETCH_STEP) {
+                prefetch(row.wrapping_add(k));
+            }
+        }
+        let start = s as usize * stride + col0;
+        let row: &[f32; W] = act[start..start + W].try_into().expect("block");
+        for k in 0..W {
+            acc[k] = madd::<FUSED>(w, row[k], acc[k]);
+        }
+    }
+    out.copy_from_slice(&acc);
+}
+
+/// The read-only operands of [`Simd::gather_pass`].
+struct PassArgs<'a> {
+    biases: Option<&'a [f32]>,
+    offsets: &'a [usize],
+    bound: u32,
+    sources: &'a [u32],
+    weights: &'a [f32],
+    act: &'a [f32],
+}
+
+impl PassArgs<'_> {
+    /// Where target `t` starts in this pass.
+    #[inline(always)]
+    fn first(&self, t: usize, starts: &[usize]) -> usize {
+        match self.biases {
+            Some(_) => self.offsets[t],
+            None => starts[t],
+        }
+    }
+
+    /// Target `t`'s connections in this pass, from `first`.
+    #[inline(always)]
+    fn run(&self, t: usize, first: usize) -> usize {
+        let end = self.offsets[t + 1];
+        self.sources[first..end]
+            .iter()
+            .take_while(|&&s| s < self.bound)
+            .count()
+    }
+
+    /// Whether position `p` of target `t` (ending at `end`) belongs to this pass.
+    #[inline(always)]
+    fn within(&self, p: usize, end: usize) -> bool {
+        p < end && self.sources[p] < self.bound
+    }
+}
+
+/// [`Simd::gather_pass`] for rows of exactly `W` columns, as [`weighted_sum_block`] does one.
+#[inline(always)]
+fn pass_body<const FUSED: bool, const W: usize>(
+    out: &mut [f32],
+    starts: &mut [usize],
+    pass: &PassArgs,
+) {
+    let n = starts.len();
+    let act = pass.act;
+    let ask = |p: usize| {
+        let row = act.as_ptr().wrapping_add(pass.sources[p] as usize * W);
+        for k in (0..W).step_by(PREFETCH_STEP) {
+            prefetch(row.wrapping_add(k));
+        }
+    };
+    for t in 0..n {
+        let end = pass.offsets[t + 1];
+        let mut e = pass.first(t, starts);
+        // Prefetches past this target's run go to the next target's first connections.
+        let (next, next_end) = if t + 1 < n {
+            (pass.first(t + 1, starts), pass.offsets[t + 2])
+        } else {
+            (0, 0)
+        };
+        let mut spilled = 0;
+        let row: &mut [f32; W] = (&mut out[t * W..(t + 1) * W]).try_into().expect("row");
+        let mut acc = match pass.biases {
+            Some(b) => [b[t]; W],
+            None => *row,
+        };
+        while pass.within(e, end) {
+            let p = e + PREFETCH_EDGES;
+            if pass.within(p, end) {
+                ask(p);
+            } else {
+                let q = next + spilled;
+                if pass.within(q, next_end) {
+                    ask(q);
+                }
+                spilled += 1;
+            }
+            let start = pass.sources[e] as usize * W;
+            let x: &[f32; W] = act[start..start + W].try_into().expect("block");
+            let w = pass.weights[e];
+            for k in 0..W {
+                acc[k] = madd::<FUSED>(w, x[k], acc[k]);
+            }
+            e += 1;
+        }
+        *row = acc;
+        starts[t] = e;
+    }
 }
 
 /// Connections ahead whose rows the gather loops ask the cache for. At batch 128 on rows that
@@ -955,6 +1214,40 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn continue_sum_avx512(
+        out: &mut [f32],
+        sources: &[u32],
+        weights: &[f32],
+        act: &[f32],
+        stride: usize,
+        col0: usize,
+    ) {
+        super::continue_sum_body::<true, WIDE_BLOCK>(out, sources, weights, act, stride, col0)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn continue_sum_avx2(
+        out: &mut [f32],
+        sources: &[u32],
+        weights: &[f32],
+        act: &[f32],
+        stride: usize,
+        col0: usize,
+    ) {
+        super::continue_sum_body::<true, BLOCK>(out, sources, weights, act, stride, col0)
+    }
+
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn pass_avx512(out: &mut [f32], starts: &mut [usize], pass: &super::PassArgs) {
+        super::pass_body::<true, WIDE_BLOCK>(out, starts, pass)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn pass_avx2(out: &mut [f32], starts: &mut [usize], pass: &super::PassArgs) {
+        super::pass_body::<true, BLOCK>(out, starts, pass)
+    }
+
+    #[target_feature(enable = "avx512f,fma")]
     pub unsafe fn sum_avx512(x: &[f32]) -> f32 {
         // `sum_body` with 16-lane vectors, the same additions in the same order (a partial
         // chunk adds only its own lanes). LLVM's own vectorisation of `sum_body` packs the
@@ -1292,6 +1585,98 @@ mod tests {
                 match &fused_bits {
                     None => fused_bits = Some(whole),
                     Some(bits) => assert_eq!(bits, &whole),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn continued_sums_give_the_bits_of_one_sum() {
+        let mut rng = Rng::new(11);
+        for simd in supported() {
+            for &batch in &[1usize, 16, 63, 64, 65, 128, 130, 257] {
+                let rows = 9;
+                let act = random_vec(&mut rng, rows * batch);
+                let sources = [0u32, 1, 3, 4, 4, 6, 7, 8];
+                let weights = random_vec(&mut rng, sources.len());
+                let mut whole = vec![0.0; batch];
+                simd.weighted_sum(&mut whole, 0.5, &sources, &weights, &act, batch, 0);
+                for cuts in [vec![0, 8], vec![0, 0, 3, 8], vec![0, 2, 2, 5, 7, 8]] {
+                    let mut out = vec![f32::NAN; batch];
+                    for (k, w) in cuts.windows(2).enumerate() {
+                        let (a, b) = (w[0], w[1]);
+                        let (s, wt) = (&sources[a..b], &weights[a..b]);
+                        if k == 0 {
+                            simd.weighted_sum(&mut out, 0.5, s, wt, &act, batch, 0);
+                        } else {
+                            simd.weighted_sum_continue(&mut out, s, wt, &act, batch, 0);
+                        }
+                    }
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(
+                        bits(&out),
+                        bits(&whole),
+                        "{:?} {batch} {cuts:?}",
+                        simd.level()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gather_passes_give_the_bits_of_one_sum() {
+        let mut rng = Rng::new(12);
+        let rows = 40;
+        for simd in supported() {
+            for &width in &[1usize, 16, 64, 65, 128, 130] {
+                let act = random_vec(&mut rng, rows * width);
+                // 9 targets, some without connections, some sources out of order.
+                let degrees = [5usize, 0, 12, 1, 30, 0, 7, 19, 3];
+                let mut offsets = vec![0usize];
+                let mut sources = Vec::new();
+                for (t, &d) in degrees.iter().enumerate() {
+                    let mut s: Vec<u32> = (0..d).map(|_| rng.below(rows as u64) as u32).collect();
+                    if t != 6 {
+                        s.sort_unstable();
+                    }
+                    sources.extend(s);
+                    offsets.push(sources.len());
+                }
+                let weights = random_vec(&mut rng, sources.len());
+                let biases = random_vec(&mut rng, degrees.len());
+                let n = degrees.len();
+                let mut expect = vec![0.0; n * width];
+                for (t, row) in expect.chunks_mut(width).enumerate() {
+                    let r = offsets[t]..offsets[t + 1];
+                    let (s, w) = (&sources[r.clone()], &weights[r]);
+                    simd.weighted_sum(row, biases[t], s, w, &act, width, 0);
+                }
+                for bounds in [
+                    vec![u32::MAX],
+                    vec![13, u32::MAX],
+                    vec![0, 5, 20, 21, u32::MAX],
+                ] {
+                    let mut out = vec![f32::NAN; n * width];
+                    let mut starts = vec![usize::MAX; n];
+                    for (c, &bound) in bounds.iter().enumerate() {
+                        let b = (c == 0).then_some(&biases[..]);
+                        simd.gather_pass(
+                            &mut out,
+                            width,
+                            b,
+                            &offsets,
+                            &mut starts,
+                            bound,
+                            &sources,
+                            &weights,
+                            &act,
+                        );
+                    }
+                    assert_eq!(starts, offsets[1..].to_vec());
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    let what = format!("{:?} {width} {bounds:?}", simd.level());
+                    assert_eq!(bits(&out), bits(&expect), "{what}");
                 }
             }
         }
