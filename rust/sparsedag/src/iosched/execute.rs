@@ -73,28 +73,12 @@ impl ExecutionPlan {
         if dag.num_edges() >= NONE as usize || n >= NONE as usize - 1 {
             return invalid("the network is too large for 32-bit plan indices");
         }
-        let mut row_of = vec![NONE; n];
-        let mut inputs = 0u32;
-        for v in 0..n as u32 {
-            if network.input(v) {
-                row_of[v as usize] = inputs;
-                inputs += 1;
-            }
-        }
-        // Outputs keep a row of their own for the whole run (it is where they end up), read
-        // in place by any consumer.
-        let mut outputs = 0u32;
-        let mut passthrough = Vec::new();
-        for v in 0..n as u32 {
-            if network.output(v) {
-                if network.input(v) {
-                    passthrough.push((row_of[v as usize], outputs));
-                } else {
-                    row_of[v as usize] = inputs + outputs;
-                }
-                outputs += 1;
-            }
-        }
+        let IoRows {
+            mut row_of,
+            inputs,
+            outputs,
+            passthrough,
+        } = IoRows::new(network);
         let (in_offsets, in_sources) = dag.in_csr();
         let slots_end = assign_rows(order, in_offsets, in_sources, &mut row_of, inputs + outputs);
         let scratch = slots_end as u32;
@@ -203,42 +187,14 @@ impl BoundPlan {
     /// Runs inference on `inputs` (one row of `batch` values per input node, ascending id);
     /// returns one row of `batch` values per output (ascending id).
     pub fn run(&self, inputs: &[f32], batch: usize, cancel: &Cancel) -> Result<Vec<f32>> {
+        run_in_tiles(self, inputs, batch, cancel)
+    }
+}
+
+impl RunTiles for BoundPlan {
+    fn io_rows(&self) -> (usize, usize, &[(u32, u32)]) {
         let layout = &self.layout;
-        if batch == 0 {
-            return invalid("batch must be at least 1");
-        }
-        if inputs.len() != layout.inputs * batch {
-            return invalid(format!(
-                "inputs has {} values but {} inputs x batch {batch} are needed",
-                inputs.len(),
-                layout.inputs
-            ));
-        }
-        let mut output = vec![0.0f32; layout.outputs * batch];
-        // Columns are independent: the batch runs as tiles of 16, 8, 4, 2 and 1 columns, each
-        // through the whole order with its rows held in registers (a tile of 16 is one
-        // 64-byte cache line per row). Every column sees the same operations in the same
-        // order whatever its tile, so the result does not depend on the tiling.
-        let mut col = 0;
-        while col < batch {
-            let width = [16, 8, 4, 2, 1]
-                .into_iter()
-                .find(|&w| w <= batch - col)
-                .expect("1 always fits");
-            match width {
-                16 => self.run_tile::<16>(inputs, batch, col, &mut output, cancel)?,
-                8 => self.run_tile::<8>(inputs, batch, col, &mut output, cancel)?,
-                4 => self.run_tile::<4>(inputs, batch, col, &mut output, cancel)?,
-                2 => self.run_tile::<2>(inputs, batch, col, &mut output, cancel)?,
-                _ => self.run_tile::<1>(inputs, batch, col, &mut output, cancel)?,
-            }
-            col += width;
-        }
-        for &(from, to) in &layout.passthrough {
-            let (from, to) = (from as usize * batch, to as usize * batch);
-            output[to..to + batch].copy_from_slice(&inputs[from..from + batch]);
-        }
-        Ok(output)
+        (layout.inputs, layout.outputs, &layout.passthrough)
     }
 
     /// Columns `col..col + B` of the batch through the whole order.
@@ -262,6 +218,112 @@ impl BoundPlan {
         }
         Ok(())
     }
+}
+
+/// The rows every executor gives the network's inputs and outputs: inputs `0..inputs` in id
+/// order, then one row per output that is not also an input (outputs keep a row of their own
+/// for the whole run, it is where they end up, read in place by any consumer).
+pub(super) struct IoRows {
+    /// Memory row of every node (`NONE` for the ones the plan places later).
+    pub row_of: Vec<u32>,
+    pub inputs: u32,
+    pub outputs: u32,
+    /// Inputs that are also outputs: (input row, output index).
+    pub passthrough: Vec<(u32, u32)>,
+}
+
+impl IoRows {
+    pub fn new(network: &Network) -> IoRows {
+        let n = network.num_nodes();
+        let mut row_of = vec![NONE; n];
+        let mut inputs = 0u32;
+        for v in 0..n as u32 {
+            if network.input(v) {
+                row_of[v as usize] = inputs;
+                inputs += 1;
+            }
+        }
+        let mut outputs = 0u32;
+        let mut passthrough = Vec::new();
+        for v in 0..n as u32 {
+            if network.output(v) {
+                if network.input(v) {
+                    passthrough.push((row_of[v as usize], outputs));
+                } else {
+                    row_of[v as usize] = inputs + outputs;
+                }
+                outputs += 1;
+            }
+        }
+        IoRows {
+            row_of,
+            inputs,
+            outputs,
+            passthrough,
+        }
+    }
+}
+
+/// What differs between the neuron-order and edge-order executors: how one tile of columns
+/// runs through the plan. [`run_in_tiles`] does the rest for both.
+pub(super) trait RunTiles {
+    /// Input rows, output rows, and the inputs that are also outputs.
+    fn io_rows(&self) -> (usize, usize, &[(u32, u32)]);
+
+    /// Columns `col..col + B` of the batch through the whole plan, into `output`.
+    fn run_tile<const B: usize>(
+        &self,
+        inputs: &[f32],
+        batch: usize,
+        col: usize,
+        output: &mut [f32],
+        cancel: &Cancel,
+    ) -> Result<()>;
+}
+
+/// Runs inference on `inputs` (one row of `batch` values per input node, ascending id);
+/// returns one row of `batch` values per output (ascending id).
+pub(super) fn run_in_tiles<R: RunTiles>(
+    plan: &R,
+    inputs: &[f32],
+    batch: usize,
+    cancel: &Cancel,
+) -> Result<Vec<f32>> {
+    let (input_rows, output_rows, passthrough) = plan.io_rows();
+    if batch == 0 {
+        return invalid("batch must be at least 1");
+    }
+    if inputs.len() != input_rows * batch {
+        return invalid(format!(
+            "inputs has {} values but {input_rows} inputs x batch {batch} are needed",
+            inputs.len(),
+        ));
+    }
+    let mut output = vec![0.0f32; output_rows * batch];
+    // Columns are independent: the batch runs as tiles of 16, 8, 4, 2 and 1 columns, each
+    // through the whole plan with its rows held in registers (a tile of 16 is one 64-byte
+    // cache line per row). Every column sees the same operations in the same order whatever
+    // its tile, so the result does not depend on the tiling.
+    let mut col = 0;
+    while col < batch {
+        let width = [16, 8, 4, 2, 1]
+            .into_iter()
+            .find(|&w| w <= batch - col)
+            .expect("1 always fits");
+        match width {
+            16 => plan.run_tile::<16>(inputs, batch, col, &mut output, cancel)?,
+            8 => plan.run_tile::<8>(inputs, batch, col, &mut output, cancel)?,
+            4 => plan.run_tile::<4>(inputs, batch, col, &mut output, cancel)?,
+            2 => plan.run_tile::<2>(inputs, batch, col, &mut output, cancel)?,
+            _ => plan.run_tile::<1>(inputs, batch, col, &mut output, cancel)?,
+        }
+        col += width;
+    }
+    for &(from, to) in passthrough {
+        let (from, to) = (from as usize * batch, to as usize * batch);
+        output[to..to + batch].copy_from_slice(&inputs[from..from + batch]);
+    }
+    Ok(output)
 }
 
 /// [`run_steps`] compiled for the widest vector unit the CPU has (the same operations in the

@@ -22,6 +22,7 @@
 use std::sync::Arc;
 
 use super::edges::{check_edge_order, in_edge_ids};
+use super::execute::{run_in_tiles, IoRows, RunTiles};
 use super::network::Network;
 use crate::cancel::Cancel;
 use crate::error::{invalid, Result};
@@ -471,28 +472,13 @@ impl EdgeExecutionPlan {
     /// is an error naming the first offending edge (as `io_cost` reports it).
     pub fn new(network: &Network, order: &[u32]) -> Result<Self> {
         let dag = network.dag;
-        let n = network.num_nodes();
         check_edge_order(dag, order)?;
-        let mut row_of = vec![NONE; n];
-        let mut inputs = 0u32;
-        for v in 0..n as u32 {
-            if network.input(v) {
-                row_of[v as usize] = inputs;
-                inputs += 1;
-            }
-        }
-        let mut outputs = 0u32;
-        let mut passthrough = Vec::new();
-        for v in 0..n as u32 {
-            if network.output(v) {
-                if network.input(v) {
-                    passthrough.push((row_of[v as usize], outputs));
-                } else {
-                    row_of[v as usize] = inputs + outputs;
-                }
-                outputs += 1;
-            }
-        }
+        let IoRows {
+            mut row_of,
+            inputs,
+            outputs,
+            passthrough,
+        } = IoRows::new(network);
         // Edge id -> in-CSR position, where the weights are.
         let mut position_of = vec![0u32; dag.num_edges()];
         for (p, &e) in in_edge_ids(dag).iter().enumerate() {
@@ -590,40 +576,14 @@ impl BoundEdgePlan {
     /// Runs inference on `inputs` (one row of `batch` values per input node, ascending id);
     /// returns one row of `batch` values per output (ascending id).
     pub fn run(&self, inputs: &[f32], batch: usize, cancel: &Cancel) -> Result<Vec<f32>> {
+        run_in_tiles(self, inputs, batch, cancel)
+    }
+}
+
+impl RunTiles for BoundEdgePlan {
+    fn io_rows(&self) -> (usize, usize, &[(u32, u32)]) {
         let plan = &self.plan;
-        if batch == 0 {
-            return invalid("batch must be at least 1");
-        }
-        if inputs.len() != plan.inputs * batch {
-            return invalid(format!(
-                "inputs has {} values but {} inputs x batch {batch} are needed",
-                inputs.len(),
-                plan.inputs
-            ));
-        }
-        let mut output = vec![0.0f32; plan.outputs * batch];
-        // Tiles of 16, 8, 4, 2 and 1 columns, each through the whole program, as the neuron
-        // executor does: a tile of 16 is one 64-byte line per row and per accumulator.
-        let mut col = 0;
-        while col < batch {
-            let width = [16, 8, 4, 2, 1]
-                .into_iter()
-                .find(|&w| w <= batch - col)
-                .expect("1 always fits");
-            match width {
-                16 => self.run_tile::<16>(inputs, batch, col, &mut output, cancel)?,
-                8 => self.run_tile::<8>(inputs, batch, col, &mut output, cancel)?,
-                4 => self.run_tile::<4>(inputs, batch, col, &mut output, cancel)?,
-                2 => self.run_tile::<2>(inputs, batch, col, &mut output, cancel)?,
-                _ => self.run_tile::<1>(inputs, batch, col, &mut output, cancel)?,
-            }
-            col += width;
-        }
-        for &(from, to) in &plan.passthrough {
-            let (from, to) = (from as usize * batch, to as usize * batch);
-            output[to..to + batch].copy_from_slice(&inputs[from..from + batch]);
-        }
-        Ok(output)
+        (plan.inputs, plan.outputs, &plan.passthrough)
     }
 
     /// Columns `col..col + B` of the batch through the whole program.
