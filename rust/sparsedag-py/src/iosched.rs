@@ -22,6 +22,36 @@ fn ids(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<Vec<u32>>>
     obj.map(|o| node_values(o, name)).transpose()
 }
 
+/// The array's values, or a `ValueError` naming it when it is not C-contiguous.
+fn contiguous<'a, D: numpy::ndarray::Dimension>(
+    array: &'a numpy::PyReadonlyArray<'_, f32, D>,
+    name: &str,
+) -> PyResult<&'a [f32]> {
+    if !array.is_c_contiguous() {
+        return Err(PyValueError::new_err(format!(
+            "{name} must be a C-contiguous float32 array"
+        )));
+    }
+    Ok(array.as_slice()?)
+}
+
+/// Runs an executor on `inputs` ((number of inputs, batch), neuron-major) with the GIL
+/// released and Ctrl-C honoured; returns (outputs, batch).
+fn run_batch<'py, F>(
+    py: Python<'py>,
+    inputs: &PyReadonlyArray2<'py, f32>,
+    outputs: usize,
+    run: F,
+) -> PyResult<Bound<'py, PyArray2<f32>>>
+where
+    F: FnOnce(&[f32], usize, &sparsedag::cancel::Cancel) -> sparsedag::Result<Vec<f32>> + Send,
+{
+    let batch = inputs.shape()[1];
+    let x = contiguous(inputs, "inputs")?;
+    let result = run_interruptible(py, |cancel| run(x, batch, cancel))?;
+    result.into_pyarray(py).reshape([outputs, batch])
+}
+
 /// Loads, stores (and weight reads) of computing the network in `order`.
 #[pyfunction]
 #[pyo3(signature = (dag, order, fast_memory, inputs=None, outputs=None, count_weights=false, trace=false))]
@@ -286,28 +316,16 @@ impl PyIoPlan {
         weights: PyReadonlyArray1<'py, f32>,
         inputs: PyReadonlyArray2<'py, f32>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        if !inputs.is_c_contiguous() || !weights.is_c_contiguous() {
-            return Err(PyValueError::new_err(
-                "weights and inputs must be C-contiguous float32 arrays",
-            ));
-        }
-        let batch = inputs.shape()[1];
-        let (w, x) = (weights.as_slice()?, inputs.as_slice()?);
+        let w = contiguous(&weights, "weights")?;
         let plan = &self.plan;
-        let result = run_interruptible(py, |cancel| plan.run(w, x, batch, cancel))?;
-        result
-            .into_pyarray(py)
-            .reshape([self.plan.num_outputs(), batch])
+        run_batch(py, &inputs, plan.num_outputs(), |x, batch, cancel| {
+            plan.run(w, x, batch, cancel)
+        })
     }
 
     /// The plan with `weights` (one per edge, in-CSR order) laid out in execution order.
     fn bind(&self, py: Python<'_>, weights: PyReadonlyArray1<'_, f32>) -> PyResult<PyIoBoundPlan> {
-        if !weights.is_c_contiguous() {
-            return Err(PyValueError::new_err(
-                "weights must be a C-contiguous float32 array",
-            ));
-        }
-        let w = weights.as_slice()?;
+        let w = contiguous(&weights, "weights")?;
         let plan = &self.plan;
         let bound = py.detach(|| plan.bind(w)).into_py_result()?;
         Ok(PyIoBoundPlan { plan: bound })
@@ -328,18 +346,10 @@ impl PyIoBoundPlan {
         py: Python<'py>,
         inputs: PyReadonlyArray2<'py, f32>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        if !inputs.is_c_contiguous() {
-            return Err(PyValueError::new_err(
-                "inputs must be a C-contiguous float32 array",
-            ));
-        }
-        let batch = inputs.shape()[1];
-        let x = inputs.as_slice()?;
         let plan = &self.plan;
-        let result = run_interruptible(py, |cancel| plan.run(x, batch, cancel))?;
-        result
-            .into_pyarray(py)
-            .reshape([self.plan.num_outputs(), batch])
+        run_batch(py, &inputs, plan.num_outputs(), |x, batch, cancel| {
+            plan.run(x, batch, cancel)
+        })
     }
 }
 
@@ -396,18 +406,11 @@ impl PyIoEdgePlan {
         weights: PyReadonlyArray1<'py, f32>,
         inputs: PyReadonlyArray2<'py, f32>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        if !inputs.is_c_contiguous() || !weights.is_c_contiguous() {
-            return Err(PyValueError::new_err(
-                "weights and inputs must be C-contiguous float32 arrays",
-            ));
-        }
-        let batch = inputs.shape()[1];
-        let (w, x) = (weights.as_slice()?, inputs.as_slice()?);
+        let w = contiguous(&weights, "weights")?;
         let plan = &self.plan;
-        let result = run_interruptible(py, |cancel| plan.run(w, x, batch, cancel))?;
-        result
-            .into_pyarray(py)
-            .reshape([self.plan.num_outputs(), batch])
+        run_batch(py, &inputs, plan.num_outputs(), |x, batch, cancel| {
+            plan.run(w, x, batch, cancel)
+        })
     }
 
     /// The plan with `weights` (one per edge, in-CSR order) laid out in execution order.
@@ -416,12 +419,7 @@ impl PyIoEdgePlan {
         py: Python<'_>,
         weights: PyReadonlyArray1<'_, f32>,
     ) -> PyResult<PyIoEdgeBoundPlan> {
-        if !weights.is_c_contiguous() {
-            return Err(PyValueError::new_err(
-                "weights must be a C-contiguous float32 array",
-            ));
-        }
-        let w = weights.as_slice()?;
+        let w = contiguous(&weights, "weights")?;
         let plan = &self.plan;
         let bound = py.detach(|| plan.bind(w)).into_py_result()?;
         Ok(PyIoEdgeBoundPlan { plan: bound })
@@ -442,18 +440,10 @@ impl PyIoEdgeBoundPlan {
         py: Python<'py>,
         inputs: PyReadonlyArray2<'py, f32>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        if !inputs.is_c_contiguous() {
-            return Err(PyValueError::new_err(
-                "inputs must be a C-contiguous float32 array",
-            ));
-        }
-        let batch = inputs.shape()[1];
-        let x = inputs.as_slice()?;
         let plan = &self.plan;
-        let result = run_interruptible(py, |cancel| plan.run(x, batch, cancel))?;
-        result
-            .into_pyarray(py)
-            .reshape([self.plan.num_outputs(), batch])
+        run_batch(py, &inputs, plan.num_outputs(), |x, batch, cancel| {
+            plan.run(x, batch, cancel)
+        })
     }
 }
 
