@@ -233,48 +233,19 @@ impl OrderedForward {
         features: usize,
         cancel: &Cancel,
     ) -> Result<Vec<f32>> {
-        let plan = net.plan();
-        if plan.num_nodes() != self.num_nodes
-            || plan.num_edges() != self.num_edges
-            || plan.num_inputs() != self.num_inputs
-        {
-            return invalid("the order was planned for a network of a different shape");
-        }
-        if features != self.num_inputs {
-            return invalid(format!(
-                "X has {features} columns but the network has {} input nodes",
-                self.num_inputs
-            ));
-        }
-        if x.is_empty() {
-            return invalid("X is empty: it needs at least one row");
-        }
-        super::net::check_finite(x, "X (flattened)")?;
+        let shape = Shape {
+            nodes: self.num_nodes,
+            edges: self.num_edges,
+            inputs: self.num_inputs,
+            outputs: self.num_outputs,
+        };
+        shape.check(net, x, features, "order")?;
         let params = self.bind(net);
         let params = &*params;
-        let samples = x.len() / features;
-        let outs = self.num_outputs;
-        let mut out = vec![0.0f32; samples * outs];
-        for (c, chunk) in out.chunks_mut(CHUNK * outs).enumerate() {
-            cancel.check()?;
-            let first = c * CHUNK;
-            let batch = chunk.len() / outs;
-            let tiles: Vec<(usize, &mut [f32])> = chunk
-                .chunks_mut(TILE * outs)
-                .enumerate()
-                .map(|(t, o)| (first + t * TILE, o))
-                .collect();
-            let run = |(start, o): (usize, &mut [f32])| {
-                let width = o.len() / outs;
-                self.run_tile(params, simd, &x[start * features..][..width * features], o);
-            };
-            if tiles.len() > 1 && batch * (self.num_edges + self.num_nodes) >= 1 << 15 {
-                tiles.into_par_iter().for_each(run);
-            } else {
-                tiles.into_iter().for_each(run);
-            }
-        }
-        Ok(out)
+        shape.run_samples(x, cancel, |xs, o| {
+            self.run_tile(params, simd, xs, o);
+            Ok(())
+        })
     }
 
     /// Runs the whole order on `x.len() / num_inputs` samples; `out` is their rows of outputs.
@@ -407,5 +378,75 @@ fn narrow_body<const B: usize, const FUSED: bool>(
                 out[b * outs + o] = v;
             }
         }
+    }
+}
+
+/// What both schedule-ordered forwards (neuron orders here, edge orders in
+/// `ordered_edges`) were planned for, and the input checks and sample loop they share.
+pub(super) struct Shape {
+    pub nodes: usize,
+    pub edges: usize,
+    pub inputs: usize,
+    pub outputs: usize,
+}
+
+impl Shape {
+    /// `net` must be the network the `kind` of schedule was planned for, and `x` (row-major,
+    /// `features` columns) one or more finite samples of its inputs.
+    pub fn check(&self, net: &Net, x: &[f32], features: usize, kind: &str) -> Result<()> {
+        let plan = net.plan();
+        if plan.num_nodes() != self.nodes
+            || plan.num_edges() != self.edges
+            || plan.num_inputs() != self.inputs
+        {
+            return invalid(format!(
+                "the {kind} was planned for a network of a different shape"
+            ));
+        }
+        if features != self.inputs {
+            return invalid(format!(
+                "X has {features} columns but the network has {} input nodes",
+                self.inputs
+            ));
+        }
+        if x.is_empty() {
+            return invalid("X is empty: it needs at least one row");
+        }
+        super::net::check_finite(x, "X (flattened)")
+    }
+
+    /// Row-major outputs of every sample of `x`: chunks of `CHUNK` samples (a cancellation
+    /// check each), cut into tiles of `TILE` that `run_tile(samples, outputs)` computes, in
+    /// parallel when the work is worth a thread.
+    pub fn run_samples<F>(&self, x: &[f32], cancel: &Cancel, run_tile: F) -> Result<Vec<f32>>
+    where
+        F: Fn(&[f32], &mut [f32]) -> Result<()> + Sync,
+    {
+        let (features, outs) = (self.inputs, self.outputs);
+        let samples = x.len() / features;
+        let mut out = vec![0.0f32; samples * outs];
+        for (c, chunk) in out.chunks_mut(CHUNK * outs).enumerate() {
+            cancel.check()?;
+            let first = c * CHUNK;
+            let batch = chunk.len() / outs;
+            let tiles: Vec<(usize, &mut [f32])> = chunk
+                .chunks_mut(TILE * outs)
+                .enumerate()
+                .map(|(t, o)| (first + t * TILE, o))
+                .collect();
+            let run = |(start, o): (usize, &mut [f32])| -> Result<()> {
+                let width = o.len() / outs;
+                run_tile(&x[start * features..][..width * features], o)
+            };
+            if tiles.len() > 1 && batch * (self.edges + self.nodes) >= 1 << 15 {
+                tiles
+                    .into_par_iter()
+                    .map(run)
+                    .collect::<Result<Vec<()>>>()?;
+            } else {
+                tiles.into_iter().try_for_each(run)?;
+            }
+        }
+        Ok(out)
     }
 }

@@ -11,21 +11,16 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rayon::prelude::*;
-
 use super::activation::Activation;
 use super::kernels::{Level, Simd};
 use super::net::Net;
+use super::ordered::Shape;
 use super::plan::Plan;
 use crate::cancel::Cancel;
 use crate::error::{invalid, Result};
 use crate::iosched::{EdgeProgram, Entry, Final, Finish};
 
 const NONE: u32 = u32::MAX;
-/// Rows of X per chunk (as the other predictions).
-const CHUNK: usize = 1024;
-/// Columns per unit of parallel work.
-const TILE: usize = 256;
 
 /// A final neuron with its parameters bound: bias and activation.
 #[derive(Debug, Clone, Copy)]
@@ -200,53 +195,19 @@ impl EdgeOrderedForward {
         features: usize,
         cancel: &Cancel,
     ) -> Result<Vec<f32>> {
-        let plan = net.plan();
-        if plan.num_nodes() != self.num_nodes
-            || plan.num_edges() != self.num_edges
-            || plan.num_inputs() != self.num_inputs
-        {
-            return invalid("the edge order was planned for a network of a different shape");
-        }
-        if features != self.num_inputs {
-            return invalid(format!(
-                "X has {features} columns but the network has {} input nodes",
-                self.num_inputs
-            ));
-        }
-        if x.is_empty() {
-            return invalid("X is empty: it needs at least one row");
-        }
-        super::net::check_finite(x, "X (flattened)")?;
+        let shape = Shape {
+            nodes: self.num_nodes,
+            edges: self.num_edges,
+            inputs: self.num_inputs,
+            outputs: self.output_rows.len(),
+        };
+        shape.check(net, x, features, "edge order")?;
         let params = self.bind(net);
         let params = &*params;
         let fused = matches!(simd.level(), Level::Avx2Fma | Level::Avx512);
-        let samples = x.len() / features;
-        let outs = self.output_rows.len();
-        let mut out = vec![0.0f32; samples * outs];
-        for (c, chunk) in out.chunks_mut(CHUNK * outs).enumerate() {
-            cancel.check()?;
-            let first = c * CHUNK;
-            let batch = chunk.len() / outs;
-            let tiles: Vec<(usize, &mut [f32])> = chunk
-                .chunks_mut(TILE * outs)
-                .enumerate()
-                .map(|(t, o)| (first + t * TILE, o))
-                .collect();
-            let run = |(start, o): (usize, &mut [f32])| -> Result<()> {
-                let width = o.len() / outs;
-                let xs = &x[start * features..][..width * features];
-                self.run_tile(params, fused, xs, o, cancel)
-            };
-            if tiles.len() > 1 && batch * (self.num_edges + self.num_nodes) >= 1 << 15 {
-                tiles
-                    .into_par_iter()
-                    .map(run)
-                    .collect::<Result<Vec<()>>>()?;
-            } else {
-                tiles.into_iter().try_for_each(run)?;
-            }
-        }
-        Ok(out)
+        shape.run_samples(x, cancel, |xs, o| {
+            self.run_tile(params, fused, xs, o, cancel)
+        })
     }
 
     /// Samples `x` (row-major) through the program in column tiles of 16, 8, 4, 2 and 1.
