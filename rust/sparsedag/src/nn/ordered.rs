@@ -51,8 +51,6 @@ struct OrderedStep {
 /// (layer-ordered) arrays, which cost more than the order saves on most networks.
 #[derive(Debug)]
 struct BoundParams {
-    /// [`Net::parameters_version`] of the values copied.
-    version: u64,
     weights: Vec<f32>,
     nodes: Vec<(f32, Activation)>,
 }
@@ -76,9 +74,8 @@ pub struct OrderedForward {
     /// Memory rows of every step's operands, in step order (so they stream whatever the order),
     /// each step's in the plan's in-edge order.
     operand_rows: Vec<u32>,
-    /// The parameters of the last net run, in step order; replaced when that net's parameters
-    /// change (an `Arc` so that a run keeps its copy while another call rebinds).
-    bound: Mutex<Option<Arc<BoundParams>>>,
+    /// The parameters of the last net run, in step order.
+    bound: ParamCache<BoundParams>,
 }
 
 impl Clone for OrderedForward {
@@ -91,7 +88,7 @@ impl Clone for OrderedForward {
             rows: self.rows,
             steps: self.steps.clone(),
             operand_rows: self.operand_rows.clone(),
-            bound: Mutex::new(self.lock_bound().clone()),
+            bound: self.bound.clone(),
         }
     }
 }
@@ -172,50 +169,38 @@ impl OrderedForward {
             rows,
             steps,
             operand_rows,
-            bound: Mutex::new(None),
+            bound: ParamCache::default(),
         })
     }
 
-    fn lock_bound(&self) -> std::sync::MutexGuard<'_, Option<Arc<BoundParams>>> {
-        // The guarded value is replaced whole, so a panic elsewhere cannot leave it half-built.
-        self.bound.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// `net`'s parameters in step order: the cached copy if they have not changed since it
-    /// was made, else a new one (the stale copy is dropped first, so at most one is held).
+    /// `net`'s parameters in step order (copied once per parameters version).
     fn bind(&self, net: &Net) -> Arc<BoundParams> {
-        let version = net.parameters_version();
-        let mut bound = self.lock_bound();
-        if let Some(b) = bound.as_ref().filter(|b| b.version == version) {
-            return Arc::clone(b);
-        }
-        *bound = None;
-        let (weights, biases, activations) = (net.weights(), net.biases(), net.activations());
-        let mut packed = Vec::with_capacity(self.operand_rows.len());
-        let mut nodes = Vec::with_capacity(self.steps.len());
-        for step in &self.steps {
-            packed.extend_from_slice(&weights[step.weights.0 as usize..step.weights.1 as usize]);
-            let j = step.node as usize;
-            nodes.push((biases[j], activations[j]));
-        }
-        let b = Arc::new(BoundParams {
-            version,
-            weights: packed,
-            nodes,
-        });
-        *bound = Some(Arc::clone(&b));
-        b
+        self.bound.get_or_build(net.parameters_version(), || {
+            let (weights, biases, activations) = (net.weights(), net.biases(), net.activations());
+            let mut packed = Vec::with_capacity(self.operand_rows.len());
+            let mut nodes = Vec::with_capacity(self.steps.len());
+            for step in &self.steps {
+                packed
+                    .extend_from_slice(&weights[step.weights.0 as usize..step.weights.1 as usize]);
+                let j = step.node as usize;
+                nodes.push((biases[j], activations[j]));
+            }
+            BoundParams {
+                weights: packed,
+                nodes,
+            }
+        })
     }
 
     /// Bytes held by the parameters copied in step order (0 before the first prediction or
     /// after [`Self::release_parameters`]); about 4 per edge plus 12 per computed neuron.
     pub fn parameter_bytes(&self) -> usize {
-        self.lock_bound().as_ref().map_or(0, |b| b.bytes())
+        self.bound.bytes(BoundParams::bytes)
     }
 
     /// Frees the parameters copied in step order; the next prediction copies them again.
     pub fn release_parameters(&self) {
-        *self.lock_bound() = None;
+        self.bound.clear();
     }
 
     /// Activation rows the plan needs: the inputs plus the most activations alive at once.
@@ -378,6 +363,68 @@ fn narrow_body<const B: usize, const FUSED: bool>(
                 out[b * outs + o] = v;
             }
         }
+    }
+}
+
+/// The parameters of the last net a schedule-ordered forward ran, copied in the schedule's
+/// order, with the [`Net::parameters_version`] they were copied at. Any write to the
+/// parameters gets a new version, so a stale copy is never used; at most one copy is held (the
+/// stale one is dropped before the new one is built). An `Arc`, so that a run keeps its copy
+/// while another call rebinds.
+pub(super) struct ParamCache<T> {
+    slot: Mutex<Option<(u64, Arc<T>)>>,
+}
+
+impl<T> Default for ParamCache<T> {
+    fn default() -> Self {
+        ParamCache {
+            slot: Mutex::new(None),
+        }
+    }
+}
+
+impl<T> Clone for ParamCache<T> {
+    fn clone(&self) -> Self {
+        ParamCache {
+            slot: Mutex::new(self.lock().clone()),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for ParamCache<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let version = self.lock().as_ref().map(|(v, _)| *v);
+        f.debug_struct("ParamCache")
+            .field("version", &version)
+            .finish()
+    }
+}
+
+impl<T> ParamCache<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(u64, Arc<T>)>> {
+        // The guarded value is replaced whole, so a panic elsewhere cannot leave it half-built.
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The copy made at `version`, or a new one from `build`.
+    pub fn get_or_build(&self, version: u64, build: impl FnOnce() -> T) -> Arc<T> {
+        let mut slot = self.lock();
+        if let Some((_, copy)) = slot.as_ref().filter(|(v, _)| *v == version) {
+            return Arc::clone(copy);
+        }
+        *slot = None;
+        let copy = Arc::new(build());
+        *slot = Some((version, Arc::clone(&copy)));
+        copy
+    }
+
+    /// `size` of the copy held, 0 if none.
+    pub fn bytes(&self, size: impl Fn(&T) -> usize) -> usize {
+        self.lock().as_ref().map_or(0, |(_, copy)| size(copy))
+    }
+
+    pub fn clear(&self) {
+        *self.lock() = None;
     }
 }
 

@@ -9,12 +9,12 @@
 //! bit for bit. For one edge order they are deterministic and do not depend on the thread
 //! count or the batch size (every column sees the same operations in the same order).
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use super::activation::Activation;
 use super::kernels::{Level, Simd};
 use super::net::Net;
-use super::ordered::Shape;
+use super::ordered::{ParamCache, Shape};
 use super::plan::Plan;
 use crate::cancel::Cancel;
 use crate::error::{invalid, Result};
@@ -53,7 +53,6 @@ impl Finish for NetFinal {
 /// A net's parameters in the program's order.
 #[derive(Debug)]
 struct EdgeParams {
-    version: u64,
     entries: Vec<Entry>,
     finals: Vec<NetFinal>,
     prologue: Vec<NetFinal>,
@@ -75,7 +74,7 @@ pub struct EdgeOrderedForward {
     program: EdgeProgram,
     /// Memory row of every output column.
     output_rows: Vec<u32>,
-    bound: Mutex<Option<Arc<EdgeParams>>>,
+    bound: ParamCache<EdgeParams>,
 }
 
 impl EdgeOrderedForward {
@@ -134,49 +133,37 @@ impl EdgeOrderedForward {
             num_inputs,
             program,
             output_rows,
-            bound: Mutex::new(None),
+            bound: ParamCache::default(),
         })
     }
 
-    fn lock_bound(&self) -> std::sync::MutexGuard<'_, Option<Arc<EdgeParams>>> {
-        // The guarded value is replaced whole, so a panic elsewhere cannot leave it half-built.
-        self.bound.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// `net`'s parameters in the program's order, cached per parameters version.
+    /// `net`'s parameters in the program's order (copied once per parameters version).
     fn bind(&self, net: &Net) -> Arc<EdgeParams> {
-        let version = net.parameters_version();
-        let mut bound = self.lock_bound();
-        if let Some(b) = bound.as_ref().filter(|b| b.version == version) {
-            return Arc::clone(b);
-        }
-        *bound = None;
-        let (weights, biases, activations) = (net.weights(), net.biases(), net.activations());
-        let with_params = |f: &Final| NetFinal {
-            slot: f.slot,
-            row: f.row,
-            bias: biases[f.node as usize],
-            activation: activations[f.node as usize],
-        };
-        let b = Arc::new(EdgeParams {
-            version,
-            entries: self.program.entries(|p| weights[p]),
-            finals: self.program.finals.iter().map(with_params).collect(),
-            prologue: self.program.prologue.iter().map(with_params).collect(),
-        });
-        *bound = Some(Arc::clone(&b));
-        b
+        self.bound.get_or_build(net.parameters_version(), || {
+            let (weights, biases, activations) = (net.weights(), net.biases(), net.activations());
+            let with_params = |f: &Final| NetFinal {
+                slot: f.slot,
+                row: f.row,
+                bias: biases[f.node as usize],
+                activation: activations[f.node as usize],
+            };
+            EdgeParams {
+                entries: self.program.entries(|p| weights[p]),
+                finals: self.program.finals.iter().map(with_params).collect(),
+                prologue: self.program.prologue.iter().map(with_params).collect(),
+            }
+        })
     }
 
     /// Bytes held by the parameters copied in the program's order (0 before the first
     /// prediction or after [`Self::release_parameters`]).
     pub fn parameter_bytes(&self) -> usize {
-        self.lock_bound().as_ref().map_or(0, |b| b.bytes())
+        self.bound.bytes(EdgeParams::bytes)
     }
 
     /// Frees the parameters copied in the program's order.
     pub fn release_parameters(&self) {
-        *self.lock_bound() = None;
+        self.bound.clear();
     }
 
     /// Activation rows (inputs, outputs and the most other values alive at once) plus the
