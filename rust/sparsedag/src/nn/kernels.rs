@@ -262,6 +262,126 @@ impl Simd {
         }
     }
 
+    /// Whether [`Simd::backprop_sources`] runs its sources as one stream for rows of `batch`
+    /// columns (AVX-512 at 128 or 64 columns); elsewhere it calls [`Simd::backprop_source`]
+    /// per source, which callers may as well do themselves.
+    pub fn streams_sources(self, batch: usize) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if self.level == Level::Avx512 {
+            return batch == WIDE_BLOCK || batch == BLOCK;
+        }
+        let _ = batch;
+        false
+    }
+
+    /// [`Simd::backprop_source`] for consecutive sources at once. Source `k` has row `k` of `a`
+    /// (rows of `batch` columns) and the out-edges `offsets[k]..offsets[k + 1]` (indices into
+    /// `targets`, `weights` and `grads` after subtracting `offsets[0]`); with `acc`, its input
+    /// gradient is row `k` of `acc`, from zero when `zero_acc[k]`.
+    ///
+    /// Where [`Simd::streams_sources`] holds, this is one loop over all the edges, with the
+    /// prefetches running ahead across sources, and no call per source (about a fifth of the
+    /// kernel's time at 40 edges per source). The same operations in the same order per
+    /// source as [`Simd::backprop_source`], so the same bits.
+    #[allow(clippy::too_many_arguments)]
+    pub fn backprop_sources(
+        self,
+        acc: Option<&mut [f32]>,
+        zero_acc: &[bool],
+        batch: usize,
+        a: &[f32],
+        offsets: &[usize],
+        targets: &[u32],
+        weights: &[f32],
+        deltas: &[f32],
+        base: usize,
+        grads: &mut [f32],
+    ) {
+        assert!(
+            !offsets.is_empty(),
+            "offsets has one entry per source plus one"
+        );
+        let sources = offsets.len() - 1;
+        assert_eq!(a.len(), sources * batch, "one activation row per source");
+        assert!(
+            offsets.windows(2).all(|w| w[0] <= w[1]),
+            "offsets must not decrease"
+        );
+        let edges = offsets[sources] - offsets[0];
+        assert!(edges == targets.len() && edges == weights.len() && edges == grads.len());
+        for &t in targets {
+            assert!(
+                t as usize >= base && (t as usize - base + 1) * batch <= deltas.len(),
+                "delta row out of bounds"
+            );
+        }
+        if let Some(acc) = &acc {
+            assert_eq!(
+                acc.len(),
+                sources * batch,
+                "one input gradient row per source"
+            );
+            assert_eq!(zero_acc.len(), sources, "one zero flag per source");
+        }
+        #[cfg(target_arch = "x86_64")]
+        if self.streams_sources(batch) {
+            let args = StreamArgs {
+                a,
+                offsets,
+                targets,
+                weights,
+                deltas,
+                base,
+            };
+            // SAFETY: a `Simd` of this level exists only when the CPU supports it; every row
+            // the stream reads was checked above.
+            unsafe {
+                match (acc, batch == WIDE_BLOCK) {
+                    (Some(acc), true) => {
+                        x86::stream_avx512::<true, { WIDE_BLOCK / 16 }>(acc, zero_acc, &args, grads)
+                    }
+                    (Some(acc), false) => {
+                        x86::stream_avx512::<true, { BLOCK / 16 }>(acc, zero_acc, &args, grads)
+                    }
+                    (None, true) => {
+                        x86::stream_avx512::<false, { WIDE_BLOCK / 16 }>(&mut [], &[], &args, grads)
+                    }
+                    (None, false) => {
+                        x86::stream_avx512::<false, { BLOCK / 16 }>(&mut [], &[], &args, grads)
+                    }
+                }
+            }
+            return;
+        }
+        let mut acc = acc;
+        for k in 0..sources {
+            let (e0, e1) = (offsets[k] - offsets[0], offsets[k + 1] - offsets[0]);
+            let mut row = acc.as_deref_mut().map(|r| &mut r[k * batch..][..batch]);
+            let zero = row.is_some() && zero_acc[k];
+            if e0 == e1 {
+                if let Some(r) = row.filter(|_| zero) {
+                    r.fill(0.0);
+                }
+                continue;
+            }
+            let mut chunk = e0;
+            while chunk < e1 {
+                let len = EDGE_CHUNK.min(e1 - chunk);
+                self.backprop_source(
+                    row.as_deref_mut(),
+                    zero && chunk == e0,
+                    &a[k * batch..][..batch],
+                    &targets[chunk..chunk + len],
+                    &weights[chunk..chunk + len],
+                    deltas,
+                    base,
+                    &mut grads[chunk..chunk + len],
+                );
+                chunk += len;
+            }
+        }
+    }
+
     /// `sum_i x[i]`, reduced by tiles in the same order as `dot`.
     #[inline]
     pub fn sum(self, x: &[f32]) -> f32 {
@@ -320,6 +440,17 @@ impl SourceArgs<'_> {
     fn delta_start(&self, e: usize) -> usize {
         (self.targets[e] as usize - self.base) * self.a_row.len()
     }
+}
+
+/// The read-only operands of [`Simd::backprop_sources`] (checked by it).
+#[cfg(target_arch = "x86_64")]
+struct StreamArgs<'a> {
+    a: &'a [f32],
+    offsets: &'a [usize],
+    targets: &'a [u32],
+    weights: &'a [f32],
+    deltas: &'a [f32],
+    base: usize,
 }
 
 /// `a * b + c`, fused into one rounding when `FUSED` (the CPU has FMA).
@@ -735,7 +866,7 @@ mod x86 {
     use std::arch::x86_64::*;
 
     use super::{axpy_body, dot_body, source_block, source_body, source_short, source_tail};
-    use super::{prefetch, weighted_sum_body, Activation, SourceArgs};
+    use super::{prefetch, weighted_sum_body, Activation, SourceArgs, StreamArgs};
     use super::{sum_body, REDUCE_TILE};
     use super::{BLOCK, EDGE_CHUNK, LANES, PREFETCH_EDGES, PREFETCH_STEP, WIDE_BLOCK};
 
@@ -860,6 +991,71 @@ mod x86 {
         if ACC {
             for k in 0..N {
                 _mm512_storeu_ps(acc.as_mut_ptr().add(16 * k), c[k]);
+            }
+        }
+    }
+
+    /// [`Simd::backprop_sources`] for rows of `16 N` columns: `row_avx512` over every source,
+    /// as one loop whose delta prefetches run `PREFETCH_EDGES` edges ahead across sources. (The
+    /// prototype also prefetched the activation rows two sources ahead: 2-5 % slower in the
+    /// engine, where those rows are read in sequence.)
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn stream_avx512<const ACC: bool, const N: usize>(
+        acc: &mut [f32],
+        zero_acc: &[bool],
+        args: &StreamArgs,
+        grads: &mut [f32],
+    ) {
+        let w = 16 * N;
+        let offsets = args.offsets;
+        let sources = offsets.len() - 1;
+        let first = offsets[0];
+        let n = args.targets.len();
+        let targets = args.targets.as_ptr();
+        let deltas = args.deltas.as_ptr();
+        let base = args.base;
+        let zero = _mm512_setzero_ps();
+        for i in 0..sources {
+            let keep = ACC && !zero_acc[i];
+            let (e0, e1) = (offsets[i] - first, offsets[i + 1] - first);
+            if !ACC && e0 == e1 {
+                continue;
+            }
+            let mut a = [zero; N];
+            let mut c = [zero; N];
+            let row = args.a.as_ptr().add(i * w);
+            for k in 0..N {
+                a[k] = _mm512_loadu_ps(row.add(16 * k));
+                if keep {
+                    c[k] = _mm512_loadu_ps(acc.as_ptr().add(i * w + 16 * k));
+                }
+            }
+            for e in e0..e1 {
+                if e + PREFETCH_EDGES < n {
+                    let t = *targets.add(e + PREFETCH_EDGES) as usize;
+                    let ahead = deltas.add((t - base) * w);
+                    for k in (0..w).step_by(PREFETCH_STEP) {
+                        prefetch(ahead.add(k));
+                    }
+                }
+                // In bounds: `backprop_sources` checked every target and delta row.
+                let row = deltas.add((*targets.add(e) as usize - base) * w);
+                let mut d = [zero; N];
+                for k in 0..N {
+                    d[k] = _mm512_loadu_ps(row.add(16 * k));
+                }
+                if ACC {
+                    let wv = _mm512_set1_ps(*args.weights.get_unchecked(e));
+                    for k in 0..N {
+                        c[k] = _mm512_fmadd_ps(wv, d[k], c[k]);
+                    }
+                }
+                *grads.get_unchecked_mut(e) = reduce_avx512(tile_sums(&a, &d, zero));
+            }
+            if ACC {
+                for k in 0..N {
+                    _mm512_storeu_ps(acc.as_mut_ptr().add(i * w + 16 * k), c[k]);
+                }
             }
         }
     }
@@ -1092,6 +1288,84 @@ mod tests {
                 );
                 let s = simd.sum(&x);
                 assert!((s - expect_sum).abs() <= 1e-5 * batch as f32);
+            }
+        }
+    }
+
+    #[test]
+    fn backprop_sources_equals_one_call_per_source() {
+        let mut rng = Rng::new(4);
+        // Degrees: none, one, more than EDGE_CHUNK (several calls per source), a few.
+        let degrees = [3usize, 0, 1, 150, 7, 0, 40, 2];
+        for &batch in &[128usize, 64, 100, 20] {
+            let rows = 30;
+            let base = 5;
+            let deltas = random_vec(&mut rng, rows * batch);
+            let sources = degrees.len();
+            let a = random_vec(&mut rng, sources * batch);
+            let acc0 = random_vec(&mut rng, sources * batch);
+            let mut offsets = vec![17usize];
+            let mut targets = Vec::new();
+            for &d in &degrees {
+                for _ in 0..d {
+                    targets.push((base + (rng.uniform(0.0, 1.0) * rows as f64) as usize) as u32);
+                }
+                offsets.push(offsets.last().unwrap() + d);
+            }
+            let targets: Vec<u32> = targets.into_iter().map(|t| t.min(34)).collect();
+            let weights = random_vec(&mut rng, targets.len());
+            let zero: Vec<bool> = (0..sources).map(|k| k % 3 != 1).collect();
+            for simd in supported() {
+                let what = format!("{:?} batch {batch}", simd.level());
+                let mut expect_acc = acc0.clone();
+                let mut expect_grads = vec![0.0; targets.len()];
+                let mut expect_only = vec![0.0; targets.len()];
+                for k in 0..sources {
+                    let (e0, e1) = (offsets[k] - 17, offsets[k + 1] - 17);
+                    let row = &mut expect_acc[k * batch..][..batch];
+                    if zero[k] {
+                        row.fill(0.0);
+                    }
+                    for e in (e0..e1).step_by(EDGE_CHUNK) {
+                        let f = e1.min(e + EDGE_CHUNK);
+                        let a_row = &a[k * batch..][..batch];
+                        let (t, w) = (&targets[e..f], &weights[e..f]);
+                        let g = &mut expect_grads[e..f];
+                        simd.backprop_source(Some(row), false, a_row, t, w, &deltas, base, g);
+                        let g = &mut expect_only[e..f];
+                        simd.backprop_source(None, false, a_row, t, w, &deltas, base, g);
+                    }
+                }
+                let mut acc = acc0.clone();
+                let mut grads = vec![0.0; targets.len()];
+                simd.backprop_sources(
+                    Some(&mut acc),
+                    &zero,
+                    batch,
+                    &a,
+                    &offsets,
+                    &targets,
+                    &weights,
+                    &deltas,
+                    base,
+                    &mut grads,
+                );
+                assert_eq!(acc, expect_acc, "{what}");
+                assert_eq!(grads, expect_grads, "{what}");
+                let mut only = vec![0.0; targets.len()];
+                simd.backprop_sources(
+                    None,
+                    &[],
+                    batch,
+                    &a,
+                    &offsets,
+                    &targets,
+                    &weights,
+                    &deltas,
+                    base,
+                    &mut only,
+                );
+                assert_eq!(only, expect_only, "{what}");
             }
         }
     }

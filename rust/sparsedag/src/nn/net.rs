@@ -38,6 +38,13 @@ const PARALLEL_WORK: usize = 1 << 17;
 const DEFERRED_STEP_EDGES: usize = 1 << 16;
 /// Parameters per unit of the deferred optimiser step.
 const STEP_CHUNK: usize = 1 << 14;
+/// Consecutive sources per unit of a streamed backward pass (see
+/// [`Simd::backprop_sources`]): enough that the call and the prefetch restart at its ends
+/// cost nothing, few enough that 2 threads share the 4000-node layers evenly.
+const STREAM_SOURCES: usize = 32;
+/// Out-edges per streaming kernel call at most (their weights and gradients live on the
+/// stack, 8 KiB each).
+const STREAM_EDGES: usize = 2048;
 
 /// Weight initialisation schemes; `fan_in`/`fan_out` are each node's own in/out-degree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -813,10 +820,11 @@ impl Net {
         sink: Sink<'_>,
     ) {
         let deferred = self.plan.num_edges() >= DEFERRED_STEP_EDGES;
-        self.backward_with(ws, dropout, simd, sink, deferred);
+        self.backward_with(ws, dropout, simd, sink, deferred, true);
     }
 
-    /// [`Net::backward`], with the optimiser step deferred or fused as asked.
+    /// [`Net::backward`], with the optimiser step deferred or fused as asked, and the sources
+    /// streamed (where the kernels can, see [`Simd::streams_sources`]) or not.
     fn backward_with(
         &mut self,
         ws: &mut Workspace,
@@ -824,6 +832,7 @@ impl Net {
         simd: Simd,
         sink: Sink<'_>,
         deferred: bool,
+        stream: bool,
     ) {
         // Any backward pass may step the parameters (the fused and deferred optimiser steps).
         self.version = ParamsVersion::fresh();
@@ -860,6 +869,7 @@ impl Net {
                         biases: &mut bias_grads,
                     },
                     Some(&out_weights),
+                    stream,
                 );
                 ws.out_weights = out_weights;
                 let [w0, w1] = &mut state.weight_slots;
@@ -877,12 +887,14 @@ impl Net {
                 ws.weight_grads = weight_grads;
                 ws.bias_grads = bias_grads;
             }
-            sink => self.backward_to(ws, dropout, simd, sink, None),
+            sink => self.backward_to(ws, dropout, simd, sink, None, stream),
         }
     }
 
     /// The backward pass; `out_weights`, when given, holds the weights in out-edge order (read
-    /// instead of the scattered in-edge positions).
+    /// instead of the scattered in-edge positions). With `stream` (and a kernel that streams
+    /// this batch), units of consecutive sources run as one kernel call each.
+    #[allow(clippy::too_many_arguments)]
     fn backward_to(
         &mut self,
         ws: &mut Workspace,
@@ -890,6 +902,7 @@ impl Net {
         simd: Simd,
         sink: Sink<'_>,
         out_weights: Option<&[f32]>,
+        stream: bool,
     ) {
         let batch = ws.batch;
         ws.out_edges(&self.plan);
@@ -909,6 +922,7 @@ impl Net {
         let this: &Net = self;
         let plan = &this.plan;
         let num_inputs = plan.num_inputs();
+        let streamed = stream && simd.streams_sources(batch);
         for k in (0..plan.num_layers()).rev() {
             let range = plan.layer(k);
             let (lo, hi) = (range.start, range.end);
@@ -916,11 +930,10 @@ impl Net {
             let (low, deltas) = g.split_at_mut(hi * batch);
             let deltas: &[f32] = deltas;
             let rows = Shared::new(&mut low[lo * batch..]);
-            let node = |i: usize| {
-                // SAFETY: unit i owns gradient row i; the rows read lie above the layer.
-                let acc = unsafe { rows.range((i - lo) * batch, batch) };
+            // The rest of node i's backward once its input gradient `acc` is complete: dropout,
+            // the activation derivative, the bias gradient.
+            let finish = |i: usize, acc: &mut [f32]| {
                 let a_row = &a[i * batch..][..batch];
-                this.backprop_node(i, Some(acc), a_row, out, deltas, hi, simd, &params);
                 let drop = this.dropout_of(i, dropout);
                 if let Some(d) = drop {
                     d.apply(i, 0, acc);
@@ -934,16 +947,146 @@ impl Net {
                 // SAFETY: unit i owns bias i.
                 unsafe { params.bias(i, simd.sum(acc)) };
             };
-            run_nodes(lo..hi, work >= PARALLEL_WORK, node);
+            if streamed {
+                let units = (hi - lo).div_ceil(STREAM_SOURCES);
+                run_nodes(0..units, work >= PARALLEL_WORK, |u| {
+                    let s0 = lo + u * STREAM_SOURCES;
+                    let s1 = hi.min(s0 + STREAM_SOURCES);
+                    // SAFETY: unit u owns gradient rows s0..s1; the rows read lie above the
+                    // layer.
+                    let acc = unsafe { rows.range((s0 - lo) * batch, (s1 - s0) * batch) };
+                    this.backprop_sources(
+                        s0..s1,
+                        Some(acc),
+                        batch,
+                        a,
+                        out,
+                        deltas,
+                        hi,
+                        simd,
+                        &params,
+                    );
+                    for (i, row) in (s0..s1).zip(acc.chunks_exact_mut(batch)) {
+                        finish(i, row);
+                    }
+                });
+            } else {
+                let node = |i: usize| {
+                    // SAFETY: unit i owns gradient row i; the rows read lie above the layer.
+                    let acc = unsafe { rows.range((i - lo) * batch, batch) };
+                    let a_row = &a[i * batch..][..batch];
+                    this.backprop_node(i, Some(&mut *acc), a_row, out, deltas, hi, simd, &params);
+                    finish(i, acc);
+                };
+                run_nodes(lo..hi, work >= PARALLEL_WORK, node);
+            }
         }
         // The inputs: weight gradients of their out-edges only.
         let work = (out.offsets[num_inputs] + num_inputs) * batch;
         let deltas: &[f32] = &g[num_inputs * batch..];
-        let node = |i: usize| {
-            let a_row = &a[i * batch..][..batch];
-            this.backprop_node(i, None, a_row, out, deltas, num_inputs, simd, &params);
-        };
-        run_nodes(0..num_inputs, work >= PARALLEL_WORK, node);
+        if streamed {
+            let units = num_inputs.div_ceil(STREAM_SOURCES);
+            run_nodes(0..units, work >= PARALLEL_WORK, |u| {
+                let s0 = u * STREAM_SOURCES;
+                let s1 = num_inputs.min(s0 + STREAM_SOURCES);
+                let p = &params;
+                this.backprop_sources(s0..s1, None, batch, a, out, deltas, num_inputs, simd, p);
+            });
+        } else {
+            let node = |i: usize| {
+                let a_row = &a[i * batch..][..batch];
+                this.backprop_node(i, None, a_row, out, deltas, num_inputs, simd, &params);
+            };
+            run_nodes(0..num_inputs, work >= PARALLEL_WORK, node);
+        }
+    }
+
+    /// [`Net::backprop_node`] for the consecutive nodes `nodes` (`acc` holding their gradient
+    /// rows), as few streaming kernel calls as the scratch allows: the weights and gradients
+    /// of up to [`STREAM_EDGES`] out-edges at a time. A node with more out-edges than that
+    /// runs on its own through `backprop_node`.
+    #[allow(clippy::too_many_arguments)]
+    fn backprop_sources(
+        &self,
+        nodes: std::ops::Range<usize>,
+        mut acc: Option<&mut [f32]>,
+        batch: usize,
+        a: &[f32],
+        out: &OutEdges,
+        deltas: &[f32],
+        base: usize,
+        simd: Simd,
+        params: &Params,
+    ) {
+        let lo = nodes.start;
+        let mut weights = [0.0f32; STREAM_EDGES];
+        let mut grads = [0.0f32; STREAM_EDGES];
+        let mut zero = [false; STREAM_SOURCES];
+        let mut s0 = nodes.start;
+        while s0 < nodes.end {
+            let e0 = out.offsets[s0];
+            if out.offsets[s0 + 1] - e0 > STREAM_EDGES {
+                let a_row = &a[s0 * batch..][..batch];
+                let row = acc
+                    .as_deref_mut()
+                    .map(|r| &mut r[(s0 - lo) * batch..][..batch]);
+                self.backprop_node(s0, row, a_row, out, deltas, base, simd, params);
+                s0 += 1;
+                continue;
+            }
+            let mut s1 = s0 + 1;
+            while s1 < nodes.end && out.offsets[s1 + 1] - e0 <= STREAM_EDGES {
+                s1 += 1;
+            }
+            let e1 = out.offsets[s1];
+            let len = e1 - e0;
+            let positions = &out.positions[e0..e1];
+            let current: &[f32] = match params.out_weights {
+                Some(w) => &w[e0..e1],
+                None => {
+                    for (w, &p) in weights.iter_mut().zip(positions) {
+                        // SAFETY: this unit alone touches the weights of its nodes' out-edges.
+                        *w = unsafe { params.weight(p as usize) };
+                    }
+                    &weights[..len]
+                }
+            };
+            for (z, i) in zero.iter_mut().zip(s0..s1) {
+                *z = !self.plan.is_output(i);
+            }
+            let rows = acc
+                .as_deref_mut()
+                .map(|r| &mut r[(s0 - lo) * batch..(s1 - lo) * batch]);
+            simd.backprop_sources(
+                rows,
+                &zero[..s1 - s0],
+                batch,
+                &a[s0 * batch..s1 * batch],
+                &out.offsets[s0..=s1],
+                &out.targets[e0..e1],
+                current,
+                deltas,
+                base,
+                &mut grads[..len],
+            );
+            // The optimiser's per-call scratch holds EDGE_CHUNK weights; the steps are
+            // elementwise, so cutting them anywhere changes nothing.
+            let mut c = 0;
+            while c < len {
+                let n = EDGE_CHUNK.min(len - c);
+                // SAFETY: this unit alone touches the weights of its nodes' out-edges. (With
+                // `out_weights` the sink stores gradients and ignores `weights`.)
+                unsafe {
+                    params.weight_gradients(
+                        &positions[c..c + n],
+                        &mut weights[c..c + n],
+                        &grads[c..c + n],
+                    )
+                };
+                c += n;
+            }
+            s0 = s1;
+        }
     }
 
     /// The out-edges of node `i`: their weight gradients to `params`, and with `acc` (node i's
@@ -1365,7 +1508,7 @@ mod tests {
                             step,
                             state: &mut state,
                         };
-                        net.backward_with(&mut ws, dropout, simd, sink, deferred);
+                        net.backward_with(&mut ws, dropout, simd, sink, deferred, true);
                     }
                     (net, state)
                 };
@@ -1384,6 +1527,134 @@ mod tests {
                 let plan = Plan::new(&g, &inputs, &outputs, &layers).unwrap();
                 let initial = Net::new(plan, &codes, 0.6, Init::KaimingUniform, 1, train_bias);
                 assert_ne!(fused.weights, initial.unwrap().weights);
+            }
+        }
+    }
+
+    /// A network with one input feeding more than `STREAM_EDGES` hidden nodes (the streamed
+    /// backward runs that source on its own) and an output that feeds another output.
+    fn hub_network() -> (Dag, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u8>) {
+        let hidden = STREAM_EDGES as u32 + 100;
+        let (h0, o0) = (3u32, 3 + hidden);
+        let mut rng = crate::rng::Rng::new(11);
+        let (mut src, mut dst) = (Vec::new(), Vec::new());
+        for h in h0..o0 {
+            src.push(0);
+            dst.push(h);
+            for &i in &[1u32, 2] {
+                if rng.uniform(0.0, 1.0) < 0.3 {
+                    src.push(i);
+                    dst.push(h);
+                }
+            }
+            for o in o0..o0 + 4 {
+                if rng.uniform(0.0, 1.0) < 0.5 {
+                    src.push(h);
+                    dst.push(o);
+                }
+            }
+        }
+        src.push(o0);
+        dst.push(o0 + 4);
+        let n = o0 + 5;
+        let g = Dag::from_edges(&src, &dst, Some(n as u64), DuplicatePolicy::Reject).unwrap();
+        let inputs = vec![0, 1, 2];
+        let outputs: Vec<u32> = (o0..n).collect();
+        let layers = crate::layering::asap(&g);
+        let codes: Vec<u8> = (0..n).map(|v| (v % 3) as u8).collect();
+        (g, inputs, outputs, layers, codes)
+    }
+
+    #[test]
+    fn streamed_backward_gives_the_same_bits_as_one_call_per_source() {
+        use super::super::optim::{Kind, Optimizer};
+        let simd = Simd::detect();
+        if !simd.streams_sources(128) {
+            eprintln!("no streaming backward kernel on this machine; nothing to compare");
+            return;
+        }
+        let nets = [random_network(400, 0.04, 5), hub_network()];
+        for (g, inputs, outputs, layers, codes) in &nets {
+            for batch in [128usize, 64] {
+                let mut rng = crate::rng::Rng::new(3);
+                let x: Vec<f32> = (0..batch * inputs.len())
+                    .map(|_| rng.uniform(-1.0, 1.0) as f32)
+                    .collect();
+                let samples: Vec<u32> = (0..batch as u32).collect();
+                let kind = Kind::Momentum { momentum: 0.9 };
+                let optimizer = Optimizer {
+                    kind,
+                    lr: 0.01,
+                    weight_decay: 1e-3,
+                };
+                // `None`: store the gradients; otherwise optimiser steps, deferred or fused.
+                let run = |deferred: Option<bool>, stream: bool| {
+                    let plan = Plan::new(g, inputs, outputs, layers).unwrap();
+                    let init = Init::KaimingUniform;
+                    let mut net = Net::new(plan, codes, 0.6, init, 1, true).unwrap();
+                    let (m, n) = (net.plan().num_edges(), net.plan().num_nodes());
+                    assert!(
+                        m * batch >= PARALLEL_WORK,
+                        "the test must reach the parallel path"
+                    );
+                    let mut state = State::new(kind, m, n);
+                    let mut ws = Workspace::default();
+                    let (mut gw, mut gb) = (vec![0.0f32; m], vec![0.0f32; n]);
+                    for t in 0..3 {
+                        ws.prepare(n, batch);
+                        ws.fill_inputs(&x, inputs.len(), &samples);
+                        let dropout = Some(Dropout { rate: 0.2, key: t });
+                        net.forward(&mut ws, dropout, simd);
+                        let outs = net.plan().outputs().to_vec();
+                        ws.clear_gradients(&outs);
+                        let (act, grad) = ws.activations_and_gradients();
+                        for &o in &outs {
+                            let o = o as usize * batch;
+                            for c in 0..batch {
+                                grad[o + c] = act[o + c] - 0.5;
+                            }
+                        }
+                        match deferred {
+                            None => {
+                                let sink = Sink::Store {
+                                    weights: &mut gw,
+                                    biases: &mut gb,
+                                };
+                                net.backward_with(&mut ws, dropout, simd, sink, false, stream);
+                            }
+                            Some(deferred) => {
+                                let step = Step::new(optimizer, t);
+                                let sink = Sink::Apply {
+                                    step,
+                                    state: &mut state,
+                                };
+                                net.backward_with(&mut ws, dropout, simd, sink, deferred, stream);
+                            }
+                        }
+                    }
+                    (net, state, gw, gb)
+                };
+                for deferred in [None, Some(false), Some(true)] {
+                    let (one, one_state, one_gw, one_gb) = run(deferred, false);
+                    for threads in [1, 2] {
+                        let pool = rayon::ThreadPoolBuilder::new()
+                            .num_threads(threads)
+                            .build()
+                            .unwrap();
+                        let (s, s_state, s_gw, s_gb) = pool.install(|| run(deferred, true));
+                        let what = format!("batch {batch}, {deferred:?}, {threads} threads");
+                        assert_eq!(one.weights, s.weights, "{what}");
+                        assert_eq!(one.biases, s.biases, "{what}");
+                        assert_eq!(one_state, s_state, "{what}");
+                        assert_eq!(one_gw, s_gw, "{what}");
+                        assert_eq!(one_gb, s_gb, "{what}");
+                    }
+                    if deferred.is_none() {
+                        assert!(
+                            one_gw.iter().any(|&v| v != 0.0) && one_gb.iter().any(|&v| v != 0.0)
+                        );
+                    }
+                }
             }
         }
     }
