@@ -1450,6 +1450,35 @@ mod tests {
         }
     }
 
+    /// A training forward of `samples` of `x` (one row of inputs each), then the gradient of
+    /// `sum (a - 0.5)^2 / 2` at the outputs: what the tests' backward passes start from.
+    fn forward_with_loss_gradient(
+        net: &Net,
+        ws: &mut Workspace,
+        x: &[f32],
+        samples: &[u32],
+        dropout: Option<Dropout>,
+        simd: Simd,
+    ) {
+        let (n, inputs, batch) = (
+            net.plan().num_nodes(),
+            net.plan().num_inputs(),
+            samples.len(),
+        );
+        ws.prepare(n, batch);
+        ws.fill_inputs(x, inputs, samples);
+        net.forward(ws, dropout, simd);
+        let outs = net.plan().outputs().to_vec();
+        ws.clear_gradients(&outs);
+        let (act, grad) = ws.activations_and_gradients();
+        for &o in &outs {
+            let o = o as usize * batch;
+            for c in 0..batch {
+                grad[o + c] = act[o + c] - 0.5;
+            }
+        }
+    }
+
     #[test]
     fn deferred_and_fused_steps_give_the_same_bits() {
         use super::super::optim::{Kind, Optimizer};
@@ -1490,19 +1519,8 @@ mod tests {
                         "the test must reach the parallel path"
                     );
                     for t in 0..3 {
-                        ws.prepare(n, batch);
-                        ws.fill_inputs(&x, inputs.len(), &samples);
                         let dropout = Some(Dropout { rate: 0.2, key: t });
-                        net.forward(&mut ws, dropout, simd);
-                        let outs = net.plan().outputs().to_vec();
-                        ws.clear_gradients(&outs);
-                        let (act, grad) = ws.activations_and_gradients();
-                        for &o in &outs {
-                            let o = o as usize * batch;
-                            for c in 0..batch {
-                                grad[o + c] = act[o + c] - 0.5;
-                            }
-                        }
+                        forward_with_loss_gradient(&net, &mut ws, &x, &samples, dropout, simd);
                         let step = Step::new(optimizer, t);
                         let sink = Sink::Apply {
                             step,
@@ -1601,19 +1619,8 @@ mod tests {
                     let mut ws = Workspace::default();
                     let (mut gw, mut gb) = (vec![0.0f32; m], vec![0.0f32; n]);
                     for t in 0..3 {
-                        ws.prepare(n, batch);
-                        ws.fill_inputs(&x, inputs.len(), &samples);
                         let dropout = Some(Dropout { rate: 0.2, key: t });
-                        net.forward(&mut ws, dropout, simd);
-                        let outs = net.plan().outputs().to_vec();
-                        ws.clear_gradients(&outs);
-                        let (act, grad) = ws.activations_and_gradients();
-                        for &o in &outs {
-                            let o = o as usize * batch;
-                            for c in 0..batch {
-                                grad[o + c] = act[o + c] - 0.5;
-                            }
-                        }
+                        forward_with_loss_gradient(&net, &mut ws, &x, &samples, dropout, simd);
                         match deferred {
                             None => {
                                 let sink = Sink::Store {
