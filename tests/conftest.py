@@ -74,3 +74,33 @@ def special_graph(request) -> sd.Dag:
 def is_valid_layering(dag: sd.Dag, layers: np.ndarray) -> bool:
     src, dst = dag.edges()
     return layers.shape == (dag.num_nodes,) and bool(np.all(layers[dst] > layers[src]))
+
+
+def usable(n, src, dst) -> bool:
+    """The graph has an input that feeds something and an output that is fed: a network."""
+    g = sd.Dag.from_edges(src, dst, n)
+    indeg, outdeg = g.in_degree(), g.out_degree()
+    return bool(((indeg == 0) & (outdeg > 0)).any() and ((outdeg == 0) & (indeg > 0)).any())
+
+
+def random_edge_order(g: sd.Dag, rng: np.random.Generator) -> np.ndarray:
+    """A random valid edge order (edge ids): repeatedly a random edge whose source is final."""
+    src, dst = g.edges()
+    remaining = g.in_degree().copy()
+    ready = [e for e in range(g.num_edges) if remaining[src[e]] == 0]
+    order = []
+    while ready:
+        e = ready.pop(int(rng.integers(len(ready))))
+        order.append(e)
+        v = dst[e]
+        remaining[v] -= 1
+        if remaining[v] == 0:
+            ready.extend(np.flatnonzero(src == v).tolist())
+    return np.array(order, dtype=np.int64)
+
+
+def random_edge_pairs(g: sd.Dag, rng: np.random.Generator) -> np.ndarray:
+    """[`random_edge_order`] as (m, 2) (source, target) pairs."""
+    src, dst = (np.asarray(a, dtype=np.int64) for a in g.edges())
+    order = random_edge_order(g, rng)
+    return np.stack([src[order], dst[order]], axis=1)

@@ -13,23 +13,7 @@ from hypothesis import strategies as st
 from test_iosched import optimal_io_for_order, topological_orders
 
 import sparsedag as sd
-from conftest import dags
-
-
-def random_edge_order(g: sd.Dag, rng: np.random.Generator) -> np.ndarray:
-    """A random valid edge order (edge ids): repeatedly a random edge whose source is final."""
-    src, dst = g.edges()
-    remaining = g.in_degree().copy()
-    ready = [e for e in range(g.num_edges) if remaining[src[e]] == 0]
-    order = []
-    while ready:
-        e = ready.pop(int(rng.integers(len(ready))))
-        order.append(e)
-        v = dst[e]
-        remaining[v] -= 1
-        if remaining[v] == 0:
-            ready.extend(np.flatnonzero(src == v).tolist())
-    return np.array(order, dtype=np.int64)
+from conftest import dags, random_edge_order
 
 
 def reference_edge_io(g: sd.Dag, order, fast_memory: int) -> tuple[int, int]:

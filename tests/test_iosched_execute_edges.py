@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sparsedag as sd
+from conftest import random_edge_pairs
 
 
 def reference(g: sd.Dag, weights: np.ndarray, x: np.ndarray, outputs=None) -> np.ndarray:
@@ -39,23 +40,6 @@ def reference(g: sd.Dag, weights: np.ndarray, x: np.ndarray, outputs=None) -> np
     return value[outs].T
 
 
-def random_edge_order(g: sd.Dag, seed: int) -> np.ndarray:
-    """A random valid edge order as (m, 2) pairs: repeatedly a random edge whose source is
-    final."""
-    rng = np.random.default_rng(seed)
-    src, dst = (np.asarray(a, dtype=np.int64) for a in g.edges())
-    remaining = np.asarray(g.in_degree(), dtype=np.int64).copy()
-    ready = [e for e in range(len(src)) if remaining[src[e]] == 0]
-    order = []
-    while ready:
-        e = ready.pop(int(rng.integers(len(ready))))
-        order.append(e)
-        remaining[dst[e]] -= 1
-        if remaining[dst[e]] == 0:
-            ready.extend(np.flatnonzero(src == dst[e]).tolist())
-    return np.stack([src[order], dst[order]], axis=1)
-
-
 @settings(max_examples=40, deadline=None)
 @given(
     n=st.integers(2, 40),
@@ -76,7 +60,7 @@ def test_edge_orders_equal_neuron_orders_and_numpy(n, p, seed, memory, batch):
     np.testing.assert_allclose(expected, reference(g, w, x), rtol=1e-4, atol=1e-4)
     tiled = sd.io_schedule(g, memory, "tiled")
     assert tiled.kind == "edges"
-    for order in (tiled, tiled.order, random_edge_order(g, seed)):
+    for order in (tiled, tiled.order, random_edge_pairs(g, np.random.default_rng(seed))):
         plan = sd.IoPlan(g, order)
         assert plan.kind == "edges"
         y = plan.run(w, x)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import sparsedag as sd
-from conftest import dag_edges
+from conftest import dag_edges, usable
 
 SMOOTH = ["tanh", "sigmoid", "identity", "leaky_relu"]
 
@@ -58,12 +58,6 @@ def random_net(n, src, dst, data, acts=None, layering="longest_path"):
     per_node = [data.draw(st.sampled_from(names)) for _ in range(n)]
     seed = data.draw(st.integers(0, 2**32))
     return sd.DagNet(g, activation=per_node, seed=seed, layering=layering)
-
-
-def usable(n, src, dst) -> bool:
-    g = sd.Dag.from_edges(src, dst, n)
-    indeg, outdeg = g.in_degree(), g.out_degree()
-    return bool(((indeg == 0) & (outdeg > 0)).any() and ((outdeg == 0) & (indeg > 0)).any())
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

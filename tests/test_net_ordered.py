@@ -10,15 +10,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import sparsedag as sd
-from conftest import dag_edges
+from conftest import dag_edges, usable
 
 ACTS = ["relu", "tanh", "sigmoid", "identity", "leaky_relu"]
-
-
-def usable(n, src, dst) -> bool:
-    g = sd.Dag.from_edges(src, dst, n)
-    indeg, outdeg = g.in_degree(), g.out_degree()
-    return bool(((indeg == 0) & (outdeg > 0)).any() and ((outdeg == 0) & (indeg > 0)).any())
 
 
 def random_topological_order(g: sd.Dag, rng: np.random.Generator) -> np.ndarray:

@@ -10,30 +10,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import sparsedag as sd
-from conftest import dag_edges
+from conftest import dag_edges, random_edge_pairs, usable
 
 ACTS = ["relu", "tanh", "sigmoid", "identity", "leaky_relu"]
-
-
-def usable(n, src, dst) -> bool:
-    g = sd.Dag.from_edges(src, dst, n)
-    indeg, outdeg = g.in_degree(), g.out_degree()
-    return bool(((indeg == 0) & (outdeg > 0)).any() and ((outdeg == 0) & (indeg > 0)).any())
-
-
-def random_edge_order(g: sd.Dag, rng: np.random.Generator) -> np.ndarray:
-    """(m, 2) pairs: repeatedly a uniformly random edge whose source is final."""
-    src, dst = (np.asarray(a, dtype=np.int64) for a in g.edges())
-    remaining = np.bincount(dst, minlength=g.num_nodes)
-    ready = [e for e in range(len(src)) if remaining[src[e]] == 0]
-    order = []
-    while ready:
-        e = ready.pop(int(rng.integers(len(ready))))
-        order.append(e)
-        remaining[dst[e]] -= 1
-        if remaining[dst[e]] == 0:
-            ready.extend(np.flatnonzero(src == dst[e]).tolist())
-    return np.stack([src[order], dst[order]], axis=1)
 
 
 def close(a, b):
@@ -52,7 +31,7 @@ def test_edge_orders_give_the_layer_by_layer_outputs(edges, data):
     rows = data.draw(st.sampled_from([1, 3, 16, 33, 600]))
     X = np.random.default_rng(rows).normal(size=(rows, net.num_inputs)).astype(np.float32)
     expected = net.predict(X)
-    order = random_edge_order(g, np.random.default_rng(data.draw(st.integers(0, 99))))
+    order = random_edge_pairs(g, np.random.default_rng(data.draw(st.integers(0, 99))))
     close(net.predict(X, schedule=order), expected)
     close(net.forward(X, schedule=order.astype(np.int32)), expected)
     memory = data.draw(st.sampled_from([2, 3, 8]))
