@@ -948,10 +948,7 @@ impl Net {
                 unsafe { params.bias(i, simd.sum(acc)) };
             };
             if streamed {
-                let units = (hi - lo).div_ceil(STREAM_SOURCES);
-                run_nodes(0..units, work >= PARALLEL_WORK, |u| {
-                    let s0 = lo + u * STREAM_SOURCES;
-                    let s1 = hi.min(s0 + STREAM_SOURCES);
+                run_source_units(lo..hi, work >= PARALLEL_WORK, |(s0, s1)| {
                     // SAFETY: unit u owns gradient rows s0..s1; the rows read lie above the
                     // layer.
                     let acc = unsafe { rows.range((s0 - lo) * batch, (s1 - s0) * batch) };
@@ -985,10 +982,7 @@ impl Net {
         let work = (out.offsets[num_inputs] + num_inputs) * batch;
         let deltas: &[f32] = &g[num_inputs * batch..];
         if streamed {
-            let units = num_inputs.div_ceil(STREAM_SOURCES);
-            run_nodes(0..units, work >= PARALLEL_WORK, |u| {
-                let s0 = u * STREAM_SOURCES;
-                let s1 = num_inputs.min(s0 + STREAM_SOURCES);
+            run_source_units(0..num_inputs, work >= PARALLEL_WORK, |(s0, s1)| {
                 let p = &params;
                 this.backprop_sources(s0..s1, None, batch, a, out, deltas, num_inputs, simd, p);
             });
@@ -1041,16 +1035,8 @@ impl Net {
             let e1 = out.offsets[s1];
             let len = e1 - e0;
             let positions = &out.positions[e0..e1];
-            let current: &[f32] = match params.out_weights {
-                Some(w) => &w[e0..e1],
-                None => {
-                    for (w, &p) in weights.iter_mut().zip(positions) {
-                        // SAFETY: this unit alone touches the weights of its nodes' out-edges.
-                        *w = unsafe { params.weight(p as usize) };
-                    }
-                    &weights[..len]
-                }
-            };
+            // SAFETY: this unit alone touches the weights of its nodes' out-edges.
+            let current = unsafe { params.current_weights(e0, positions, &mut weights) };
             for (z, i) in zero.iter_mut().zip(s0..s1) {
                 *z = !self.plan.is_output(i);
             }
@@ -1119,16 +1105,8 @@ impl Net {
         while chunk < end {
             let len = EDGE_CHUNK.min(end - chunk);
             let positions = &out.positions[chunk..chunk + len];
-            let current: &[f32] = match params.out_weights {
-                Some(w) => &w[chunk..chunk + len],
-                None => {
-                    for (w, &p) in weights.iter_mut().zip(positions) {
-                        // SAFETY: node i alone touches the weights of its out-edges.
-                        *w = unsafe { params.weight(p as usize) };
-                    }
-                    &weights[..len]
-                }
-            };
+            // SAFETY: node i alone touches the weights of its out-edges.
+            let current = unsafe { params.current_weights(chunk, positions, &mut weights) };
             simd.backprop_source(
                 acc.as_deref_mut(),
                 zero && chunk == start,
@@ -1219,6 +1197,30 @@ impl Params<'_> {
     unsafe fn weight(&self, p: usize) -> f32 {
         assert!(p < self.weights.len(), "weight out of bounds");
         *self.weights.as_ptr().add(p)
+    }
+
+    /// The current weights of the out-edges from out-edge index `first` on, whose in-edge
+    /// positions are `positions`: read from the out-edge copy when the caller gathered one,
+    /// else gathered into `scratch`.
+    ///
+    /// # Safety
+    /// Nobody may write those weights concurrently.
+    #[inline]
+    unsafe fn current_weights<'a>(
+        &'a self,
+        first: usize,
+        positions: &[u32],
+        scratch: &'a mut [f32],
+    ) -> &'a [f32] {
+        match self.out_weights {
+            Some(w) => &w[first..first + positions.len()],
+            None => {
+                for (w, &p) in scratch.iter_mut().zip(positions) {
+                    *w = self.weight(p as usize);
+                }
+                &scratch[..positions.len()]
+            }
+        }
     }
 
     /// The gradients of the weights at `positions`, whose current values are `weights`
@@ -1387,6 +1389,20 @@ fn deferred_step(
         }
     };
     run_nodes(0..n.div_ceil(STEP_CHUNK), parallel, unit);
+}
+
+/// `f(s0, s1)` on units of up to [`STREAM_SOURCES`] consecutive nodes `s0..s1` of `nodes`, as
+/// [`run_nodes`] runs single nodes.
+fn run_source_units(
+    nodes: std::ops::Range<usize>,
+    parallel: bool,
+    f: impl Fn((usize, usize)) + Sync + Send,
+) {
+    let units = nodes.len().div_ceil(STREAM_SOURCES);
+    run_nodes(0..units, parallel, |u| {
+        let s0 = nodes.start + u * STREAM_SOURCES;
+        f((s0, nodes.end.min(s0 + STREAM_SOURCES)));
+    });
 }
 
 fn run_nodes(nodes: std::ops::Range<usize>, parallel: bool, f: impl Fn(usize) + Sync + Send) {
