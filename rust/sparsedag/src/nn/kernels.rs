@@ -945,6 +945,31 @@ mod x86 {
         s
     }
 
+    /// One out-edge of a source whose activation row is `a`: with `ACC`, `weight` times the
+    /// target's delta row (at `row`, `16 N` floats) added to the input gradient `c`; returns
+    /// the weight gradient, the dot product of `a` and that delta row.
+    #[inline]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn edge_avx512<const ACC: bool, const N: usize>(
+        a: &[__m512; N],
+        c: &mut [__m512; N],
+        row: *const f32,
+        weight: f32,
+    ) -> f32 {
+        let zero = _mm512_setzero_ps();
+        let mut d = [zero; N];
+        for k in 0..N {
+            d[k] = _mm512_loadu_ps(row.add(16 * k));
+        }
+        if ACC {
+            let w = _mm512_set1_ps(weight);
+            for k in 0..N {
+                c[k] = _mm512_fmadd_ps(w, d[k], c[k]);
+            }
+        }
+        reduce_avx512(tile_sums(a, &d, zero))
+    }
+
     /// A whole row of `16 N` columns (checked by the caller).
     #[inline]
     #[target_feature(enable = "avx512f,fma")]
@@ -976,17 +1001,7 @@ mod x86 {
             }
             // In bounds: `backprop_source` checked every delta row.
             let row = args.deltas.as_ptr().add(args.delta_start(e));
-            let mut d = [zero; N];
-            for k in 0..N {
-                d[k] = _mm512_loadu_ps(row.add(16 * k));
-            }
-            if ACC {
-                let w = _mm512_set1_ps(args.weights[e]);
-                for k in 0..N {
-                    c[k] = _mm512_fmadd_ps(w, d[k], c[k]);
-                }
-            }
-            *g = reduce_avx512(tile_sums(&a, &d, zero));
+            *g = edge_avx512::<ACC, N>(&a, &mut c, row, args.weights[e]);
         }
         if ACC {
             for k in 0..N {
@@ -1040,17 +1055,12 @@ mod x86 {
                 }
                 // In bounds: `backprop_sources` checked every target and delta row.
                 let row = deltas.add((*targets.add(e) as usize - base) * w);
-                let mut d = [zero; N];
-                for k in 0..N {
-                    d[k] = _mm512_loadu_ps(row.add(16 * k));
-                }
-                if ACC {
-                    let wv = _mm512_set1_ps(*args.weights.get_unchecked(e));
-                    for k in 0..N {
-                        c[k] = _mm512_fmadd_ps(wv, d[k], c[k]);
-                    }
-                }
-                *grads.get_unchecked_mut(e) = reduce_avx512(tile_sums(&a, &d, zero));
+                let weight = if ACC {
+                    *args.weights.get_unchecked(e)
+                } else {
+                    0.0
+                };
+                *grads.get_unchecked_mut(e) = edge_avx512::<ACC, N>(&a, &mut c, row, weight);
             }
             if ACC {
                 for k in 0..N {
