@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 
 from . import _core
+from ._iosched import _edge_ids
 from ._memory import memory_order
 
 if TYPE_CHECKING:
@@ -133,9 +134,7 @@ def ordered_plan(net: DagNet, memory: str = "low", schedule: Any = None) -> Any:
     plan = plans.by_order.get(key)
     if plan is None:
         if kind == "edges":
-            src = np.ascontiguousarray(order[:, 0])
-            dst = np.ascontiguousarray(order[:, 1])
-            ids = _core.edge_ids(net.graph._core, src, dst)
+            ids = _edge_ids(net.graph, order)
             plan = _core.OrderedForward.from_edges(net._core, ids)
         else:
             plan = _core.OrderedForward(net._core, order)
