@@ -77,3 +77,46 @@ def test_first_error_reported_regardless_of_threads():
                 sd.Dag.from_edges(src, dst)
     finally:
         sd.set_num_threads(before)
+
+
+FORK_SCRIPT = """
+import multiprocessing as mp
+import numpy as np
+import sparsedag as sd
+
+
+def work(seed):
+    g = sd.random_dag(200_000, m=1_000_000, seed=seed)       # parallel build and layering
+    height = int(sd.layering(g).max())
+    sel = sd.kmis(g, k=1, seed=seed).selected                # parallel k-MIS
+    x = np.random.default_rng(seed).random((2_000, 20), dtype=np.float32)
+    y = (x[:, 0] > 0.5).astype(np.int64)
+    clf = sd.SparseMLPClassifier(hidden=(256,), epochs=1, seed=seed, progress=False)
+    clf.fit(x, y)                                            # pooled training, Ctrl-C watcher
+    return sd.get_num_threads(), height, int(sel.size), int(clf.n_connections_)
+
+
+if __name__ == "__main__":
+    sd.set_num_threads(2)
+    parent = work(0)                                         # the pool's threads now exist
+    with mp.get_context("fork").Pool(2) as children:
+        got = children.map(work, [0, 1])
+    assert got[0] == parent, (got, parent)
+    sd.set_num_threads(1)
+    with mp.get_context("fork").Pool(1) as children:
+        assert children.map(work, [0])[0][0] == 1            # the child keeps the set count
+    print("forked children finished")
+"""
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "fork") or sys.platform == "darwin", reason="needs the fork start method"
+)
+def test_forked_children_get_their_own_worker_threads(tmp_path):
+    # A forked child inherits the pool but not its threads; without a fresh pool this hangs,
+    # so the run is bounded and a hang fails the test instead of the suite.
+    script = tmp_path / "fork_children.py"
+    script.write_text(FORK_SCRIPT)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr
+    assert "forked children finished" in out.stdout

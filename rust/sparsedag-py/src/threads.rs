@@ -1,6 +1,10 @@
 //! The thread pool every parallel core call runs in. Owning it (instead of rayon's global
 //! pool, which can be sized only once) lets Python change the thread count at any time.
 //! The default follows RAYON_NUM_THREADS, else the number of CPUs.
+//!
+//! A forked child (`multiprocessing` with the "fork" start method) inherits the pool object
+//! but none of its worker threads, so a call into it would wait forever. The pool therefore
+//! remembers the process that started it, and a child builds its own on first use.
 
 use std::sync::{Arc, RwLock};
 
@@ -8,30 +12,62 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
-static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
+struct OwnedPool {
+    pool: Arc<ThreadPool>,
+    /// The process whose threads serve `pool`.
+    pid: u32,
+    /// The count set by `set_num_threads`, kept so a forked child starts the same number.
+    requested: Option<usize>,
+}
 
-fn build(threads: Option<usize>) -> PyResult<Arc<ThreadPool>> {
+static POOL: RwLock<Option<OwnedPool>> = RwLock::new(None);
+
+fn build(threads: Option<usize>) -> PyResult<OwnedPool> {
     let mut builder = ThreadPoolBuilder::new().thread_name(|i| format!("sparsedag-{i}"));
     if let Some(n) = threads {
         builder = builder.num_threads(n);
     }
-    builder
+    let pool = builder
         .build()
-        .map(Arc::new)
-        .map_err(|e| PyRuntimeError::new_err(format!("cannot start worker threads: {e}")))
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start worker threads: {e}")))?;
+    Ok(OwnedPool {
+        pool: Arc::new(pool),
+        pid: std::process::id(),
+        requested: threads,
+    })
+}
+
+fn poisoned<T>(_: T) -> PyErr {
+    PyRuntimeError::new_err("thread pool lock poisoned")
 }
 
 pub fn pool() -> PyResult<Arc<ThreadPool>> {
-    if let Some(pool) = POOL.read().ok().and_then(|guard| guard.clone()) {
-        return Ok(pool);
+    let pid = std::process::id();
+    if let Some(owned) = POOL.read().map_err(poisoned)?.as_ref() {
+        if owned.pid == pid {
+            return Ok(owned.pool.clone());
+        }
     }
-    let mut guard = POOL
-        .write()
-        .map_err(|_| PyRuntimeError::new_err("thread pool lock poisoned"))?;
-    if guard.is_none() {
-        *guard = Some(build(None)?);
-    }
-    Ok(guard.clone().expect("just initialised"))
+    let mut guard = POOL.write().map_err(poisoned)?;
+    let requested = match guard.take() {
+        Some(owned) if owned.pid == pid => {
+            let pool = owned.pool.clone();
+            *guard = Some(owned);
+            return Ok(pool);
+        }
+        Some(inherited) => {
+            let requested = inherited.requested;
+            // Dropping it would signal worker threads that do not exist in this process,
+            // through locks a parent thread may have held at the fork.
+            std::mem::forget(inherited);
+            requested
+        }
+        None => None,
+    };
+    let owned = build(requested)?;
+    let pool = owned.pool.clone();
+    *guard = Some(owned);
+    Ok(pool)
 }
 
 /// Sets the number of worker threads used by parallel algorithms (>= 1).
@@ -41,10 +77,12 @@ fn set_num_threads(threads: usize) -> PyResult<()> {
         return Err(PyValueError::new_err("threads must be at least 1"));
     }
     let new_pool = build(Some(threads))?;
-    let mut guard = POOL
-        .write()
-        .map_err(|_| PyRuntimeError::new_err("thread pool lock poisoned"))?;
-    *guard = Some(new_pool);
+    let mut guard = POOL.write().map_err(poisoned)?;
+    if let Some(old) = guard.replace(new_pool) {
+        if old.pid != std::process::id() {
+            std::mem::forget(old);
+        }
+    }
     Ok(())
 }
 
