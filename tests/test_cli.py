@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import sparsedag as sd
 
 
@@ -49,3 +51,24 @@ def test_demo_trains_a_set_mlp():
     assert "connections rewired in total" in out
     accuracy = float(out.split("test accuracy ")[1].split()[0])
     assert accuracy > 0.5  # four classes: chance is 0.25
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--nodes", "0"), "--nodes must be at least 2"),
+        (("--nodes", "-5"), "--nodes must be at least 2"),
+        (("--degree", "0"), "--degree must be in"),
+        (("--degree", "nan"), "--degree must be in"),
+        (("--nodes", "10", "--degree", "50"), "--degree must be in"),
+        (("--net-nodes", "1"), "--net-nodes must be at least 20"),
+        (("--seed", "-1"), "--seed must be non-negative"),
+    ],
+)
+def test_demo_rejects_bad_sizes_with_a_usage_error(args, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "sparsedag", "demo", *args], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr

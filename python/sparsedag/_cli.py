@@ -148,6 +148,18 @@ def info() -> int:
     return 0
 
 
+def _check_demo_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    # parser.error prints the usage and exits with status 2, like argparse's own checks.
+    if args.nodes < 2:
+        parser.error(f"--nodes must be at least 2, got {args.nodes}")
+    if not (0 < args.degree <= args.nodes - 1):
+        parser.error(f"--degree must be in (0, nodes - 1 = {args.nodes - 1}], got {args.degree}")
+    if args.net_nodes < 20:
+        parser.error(f"--net-nodes must be at least 20, got {args.net_nodes}")
+    if args.seed < 0:
+        parser.error(f"--seed must be non-negative, got {args.seed}")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sparsedag", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -162,6 +174,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     commands.add_parser("info", help="version and environment")
     args = parser.parse_args(argv)
+    if args.command == "demo":
+        _check_demo_args(demo_parser, args)
     try:
         if args.command == "demo":
             status = demo(args.nodes, args.degree, args.seed)
