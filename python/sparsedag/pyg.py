@@ -65,6 +65,27 @@ def _num_nodes(src: np.ndarray, dst: np.ndarray, num_nodes: Any, x: Any) -> int:
     return max(implied, int(np.shape(x)[0])) if x is not None else implied
 
 
+def _batch_vector(batch: Any, n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    batch = np.asarray(batch)
+    if batch.shape != (n,):
+        raise ValueError(f"batch must have shape ({n},), got {batch.shape}")
+    if batch.dtype.kind not in "iu":
+        raise TypeError(f"batch must hold integer graph ids, got dtype {batch.dtype}")
+    if n and batch.min() < 0:
+        i = int(np.argmin(batch))
+        raise ValueError(f"batch holds graph ids >= 0, but batch[{i}] = {batch[i]}")
+    # A cluster follows edges, so an edge between two graphs would merge them.
+    crossing = np.flatnonzero(batch[src] != batch[dst])
+    if crossing.size:
+        e = int(crossing[0])
+        u, v = int(src[e]), int(dst[e])
+        raise ValueError(
+            f"edge {e} ({u}, {v}) joins graph {batch[u]} and graph {batch[v]}; "
+            "the graphs of a batch must not share edges"
+        )
+    return batch
+
+
 def kmis_select(
     edge_index: Any,
     num_nodes: Optional[int] = None,
@@ -131,10 +152,5 @@ def kmis_pool(
             pooled_x = np.asarray(x)[selected]
         else:
             pooled_x = pool(x, cluster, reduce_x, num_clusters=coarse_n)
-    coarse_batch = None
-    if batch is not None:
-        batch = np.asarray(batch)
-        if batch.shape != (n,):
-            raise ValueError(f"batch must have shape ({n},), got {batch.shape}")
-        coarse_batch = batch[selected]
+    coarse_batch = None if batch is None else _batch_vector(batch, n, src, dst)[selected]
     return KMISPoolOutput(pooled_x, np.stack([csrc, cdst]), cw, coarse_batch, cluster, selected)
