@@ -201,6 +201,7 @@ def io_schedule(
     outputs: Optional[npt.NDArray[np.integer]] = None,
     count_weights: bool = False,
     checkpoints: int = 16,
+    progress_after: Optional[float] = None,
 ) -> dict[str, Any]: ...
 def io_efficient_network(
     inputs: int, neurons: int, degree: int, fast_memory: int, seed: int = 0

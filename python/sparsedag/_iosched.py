@@ -34,6 +34,7 @@ import numpy as np
 
 from . import _core
 from ._dag import Dag, as_dag
+from ._progress import progress_delay
 
 __all__ = [
     "IO_NEURON_ORDER_METHODS",
@@ -210,6 +211,7 @@ def io_schedule(
     outputs: Any = None,
     count_weights: bool = False,
     checkpoints: int = 16,
+    progress: Optional[bool] = None,
 ) -> IoSchedule:
     """An order of computation for sparse inference with few I/Os.
 
@@ -227,6 +229,11 @@ def io_schedule(
     chosen by the exact simulator, so it is never worse than the layer order. ``start`` names
     the base.
 
+    ``progress`` draws a line on ``sys.stderr`` with the stage (``greedy``, ``simulate``,
+    ``anneal``, ``tiled``) and how far it is: ``True`` always, ``False`` never, ``None`` (the
+    default) on a terminal once the call has run for a second. Ctrl-C stops the call with
+    ``KeyboardInterrupt``.
+
     Returns an :class:`IoSchedule` (order, I/O count, the bounds of its class, start method,
     trace, kind, block size).
     """
@@ -243,6 +250,7 @@ def io_schedule(
         steps = min(20 * dag.num_nodes, 2_000_000)
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
+    delay = progress_delay(progress)
     r = _core.io_schedule(
         dag._core,
         _fast_memory(fast_memory),
@@ -253,6 +261,7 @@ def io_schedule(
         outs,
         count_weights,
         int(checkpoints),
+        delay,
     )
     order = r["order"]
     if r["edges"]:

@@ -1,20 +1,82 @@
 //! Running core work with the GIL released and Ctrl-C honoured. The work runs on a scoped
 //! thread while the calling thread waits and polls Python's signal handlers; a pending
 //! KeyboardInterrupt raises the core's cancel flag, and the work returns `Interrupted` at its
-//! next check. The work runs inside the sparsedag thread pool.
+//! next check. The work runs inside the sparsedag thread pool. The same waiting thread can
+//! draw the core's progress reports as a line on `sys.stderr`.
 
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use sparsedag::cancel::Progress;
 use sparsedag::Cancel;
 
 use crate::errors::{internal_error, to_pyerr};
 use crate::threads;
 
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
+const REDRAW: Duration = Duration::from_millis(250);
+
+/// A progress line on Python's `sys.stderr`, drawn from the core's reports once a call has
+/// run for `delay`.
+pub struct ProgressLine {
+    label: &'static str,
+    delay: Duration,
+}
+
+/// The line for a call named `label`, drawn after `after` seconds; `None` draws nothing.
+pub fn progress_line(label: &'static str, after: Option<f64>) -> PyResult<Option<ProgressLine>> {
+    match after {
+        None => Ok(None),
+        Some(seconds) if seconds.is_finite() && seconds >= 0.0 => Ok(Some(ProgressLine {
+            label,
+            delay: Duration::from_secs_f64(seconds),
+        })),
+        Some(seconds) => Err(PyValueError::new_err(format!(
+            "progress delay must be a finite number of seconds >= 0, got {seconds}"
+        ))),
+    }
+}
+
+impl ProgressLine {
+    fn draw(&self, py: Python<'_>, progress: Progress, elapsed: Duration, last: bool) {
+        let end = if last { "\n" } else { "" };
+        // Stages of one unit (a constructive order, one simulation) have no share to show.
+        let share = if progress.total > 1 {
+            let done = progress.done.min(progress.total);
+            format!(
+                " {:5.1}% ({done} of {})",
+                100.0 * done as f64 / progress.total as f64,
+                progress.total
+            )
+        } else {
+            String::new()
+        };
+        let text = format!(
+            "\r{}: {}{share} {:.1} s   {end}",
+            self.label,
+            progress.stage,
+            elapsed.as_secs_f64()
+        );
+        // A missing or closed stderr (pythonw, a detached daemon) only loses the display.
+        if let Ok(stderr) = py.import("sys").and_then(|sys| sys.getattr("stderr")) {
+            let _ = stderr.call_method1("write", (text,));
+            let _ = stderr.call_method0("flush");
+        }
+    }
+}
 
 pub fn run_interruptible<T, F>(py: Python<'_>, work: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&Cancel) -> sparsedag::Result<T> + Send,
+{
+    run_with_progress(py, None, work)
+}
+
+/// [`run_interruptible`] that also draws the core's progress reports when `line` is given.
+pub fn run_with_progress<T, F>(py: Python<'_>, line: Option<ProgressLine>, work: F) -> PyResult<T>
 where
     T: Send,
     F: FnOnce(&Cancel) -> sparsedag::Result<T> + Send,
@@ -22,6 +84,8 @@ where
     let pool = threads::pool()?;
     let cancel = Cancel::new();
     let mut signal_error: Option<PyErr> = None;
+    let started = Instant::now();
+    let mut drawn_at: Option<Instant> = None;
     let outcome = py.detach(|| {
         std::thread::scope(|scope| {
             let (done_tx, done_rx) = mpsc::channel::<()>();
@@ -43,12 +107,31 @@ where
                                 cancel.request();
                             }
                         }
+                        if let Some(line) = &line {
+                            let due = drawn_at.map_or(started.elapsed() >= line.delay, |at| {
+                                at.elapsed() >= REDRAW
+                            });
+                            if due {
+                                let progress = cancel.progress();
+                                Python::attach(|py| {
+                                    line.draw(py, progress, started.elapsed(), false)
+                                });
+                                drawn_at = Some(Instant::now());
+                            }
+                        }
                     }
                 }
             }
             worker.join()
         })
     });
+    if let Some(line) = &line {
+        // Asked for without delay, the line is drawn even for a quick call, so that it always
+        // ends with the final state.
+        if drawn_at.is_some() || line.delay.is_zero() {
+            line.draw(py, cancel.progress(), started.elapsed(), true);
+        }
+    }
     let result = outcome.map_err(|_| internal_error("a worker thread panicked"))?;
     // A Ctrl-C consumed while waiting must reach the caller even if the work won the race.
     if let Some(interrupt) = signal_error {

@@ -16,7 +16,7 @@ use sparsedag::iosched::{
 use crate::arrays::{node_values, to_int64_array};
 use crate::errors::IntoPyResult;
 use crate::graph::PyDag;
-use crate::interrupt::run_interruptible;
+use crate::interrupt::{progress_line, run_interruptible, run_with_progress};
 
 fn ids(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<Vec<u32>>> {
     obj.map(|o| node_values(o, name)).transpose()
@@ -209,7 +209,7 @@ fn io_bounds<'py>(
 /// A schedule (order of all nodes, or of all edges for `tiled`) with its I/O count and
 /// annealing trace.
 #[pyfunction]
-#[pyo3(signature = (dag, fast_memory, method="anneal", steps=0, seed=0, inputs=None, outputs=None, count_weights=false, checkpoints=16))]
+#[pyo3(signature = (dag, fast_memory, method="anneal", steps=0, seed=0, inputs=None, outputs=None, count_weights=false, checkpoints=16, progress_after=None))]
 #[allow(clippy::too_many_arguments)]
 fn io_schedule<'py>(
     py: Python<'py>,
@@ -222,11 +222,13 @@ fn io_schedule<'py>(
     outputs: Option<&Bound<'py, PyAny>>,
     count_weights: bool,
     checkpoints: usize,
+    progress_after: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let method: Method = method.parse().into_py_result()?;
     let (inputs, outputs) = (ids(inputs, "inputs")?, ids(outputs, "outputs")?);
     let net = Network::new(&dag.inner, inputs.as_deref(), outputs.as_deref()).into_py_result()?;
-    let s = run_interruptible(py, |cancel| {
+    let line = progress_line("io_schedule", progress_after)?;
+    let s = run_with_progress(py, line, |cancel| {
         schedule_of(
             &net,
             fast_memory,

@@ -171,9 +171,11 @@ pub fn anneal_schedule(
     let cooling = (COLD / HOT).powf(1.0 / moves as f64);
     let mut temperature = HOT;
     let mut made: Vec<usize> = Vec::with_capacity(MAX_SLIDE);
+    cancel.begin_stage("anneal", moves);
     for step in 1..=moves {
         if step % 4096 == 0 {
             cancel.check()?;
+            cancel.advance_to(step);
         }
         let from = rng.below(len as u64) as usize;
         let left = rng.next_u64() & 1 == 0;
@@ -221,6 +223,7 @@ pub fn anneal_schedule(
             }
         }
     }
+    cancel.advance_to(moves);
     Ok((best_order, trace))
 }
 
@@ -250,6 +253,17 @@ mod tests {
                 .sum::<i64>();
         }
         total
+    }
+
+    #[test]
+    fn annealing_reports_its_moves_as_progress() {
+        let g = random_dag(60, Some(0.1), None, 3).unwrap();
+        let net = Network::new(&g, None, None).unwrap();
+        let cancel = Cancel::new();
+        anneal_schedule(&net, &crate::order::kahn(&g), 4, 10_000, 4, 1, &cancel).unwrap();
+        let progress = cancel.progress();
+        assert_eq!(progress.stage, "anneal");
+        assert_eq!((progress.done, progress.total), (10_000, 10_000));
     }
 
     #[test]

@@ -179,6 +179,7 @@ fn greedy_order(network: &Network, fast_memory: usize, cancel: &Cancel) -> Resul
             push(&mut heap, v, &near);
         }
     }
+    cancel.begin_stage("greedy", n as u64);
     let mut recent = RecentValues::new(n, fast_memory.max(1));
     let mut changed: Vec<(u32, i64)> = Vec::new();
     while let Some((k, std::cmp::Reverse((_, v)))) = heap.pop() {
@@ -187,6 +188,7 @@ fn greedy_order(network: &Network, fast_memory: usize, cancel: &Cancel) -> Resul
         }
         if order.len().is_multiple_of(65_536) {
             cancel.check()?;
+            cancel.advance_to(order.len() as u64);
         }
         scheduled[v as usize] = true;
         order.push(v);

@@ -75,15 +75,20 @@ pub fn io_schedule(
         // simulator picks (the first wins ties). Block size 1 is the base order itself, so the
         // result is never worse than either base order.
         let mut best: Option<(u64, Vec<u32>, usize, Constructive)> = None;
+        let blocks = block_candidates(fast_memory);
+        cancel.begin_stage("tiled", (TILED_BASES.len() * blocks.len()) as u64);
+        let mut tried = 0;
         for c in TILED_BASES {
             let base = constructive_order(network, c, fast_memory, cancel)?;
-            for block in block_candidates(fast_memory) {
+            for &block in &blocks {
                 let order = tiled_edge_order(network, &base, block);
                 let io =
                     simulate_edges(network, &order, fast_memory, false, false, cancel)?.total();
                 if best.as_ref().is_none_or(|(b, _, _, _)| io < *b) {
                     best = Some((io, order, block, c));
                 }
+                tried += 1;
+                cancel.advance_to(tried);
             }
         }
         let (io, order, block, base) = best.expect("at least one block size");
@@ -102,8 +107,12 @@ pub fn io_schedule(
     };
     let mut best: Option<(u64, Vec<u32>, Constructive)> = None;
     for c in candidates {
+        // One unit: the greedy order reports its own steps, the others take no time.
+        cancel.begin_stage(c.name(), 1);
         let order = constructive_order(network, c, fast_memory, cancel)?;
+        cancel.begin_stage("simulate", 1);
         let io = cost(&order)?;
+        cancel.advance_to(1);
         if best.as_ref().is_none_or(|(b, _, _)| io < *b) {
             best = Some((io, order, c));
         }
