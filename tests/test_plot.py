@@ -203,6 +203,8 @@ def test_history_errors(classifier):
         sdplot.plot_history(sd.SparseMLPClassifier())
     with pytest.raises(TypeError, match="history dict"):
         sdplot.plot_history(42)
+    with pytest.raises(ValueError, match="pass the history dict"):
+        sdplot.plot_history(sd.ParallelMLPs(3, 2, widths=[4]))  # its fit returns the history
     with pytest.raises(ValueError, match="empty"):
         sdplot.plot_history({})
     with pytest.raises(ValueError, match="empty"):

@@ -65,7 +65,7 @@ def _axes(ax: Any) -> Any:
 def _history_dict(model_or_history: Any) -> Mapping[str, Any]:
     if isinstance(model_or_history, Mapping):
         history = model_or_history
-    elif hasattr(type(model_or_history), "history_") or hasattr(model_or_history, "fit"):
+    elif hasattr(model_or_history, "history_") or hasattr(model_or_history, "fit"):
         history = getattr(model_or_history, "history_", None)
         if history is None:
             raise ValueError(
