@@ -15,7 +15,7 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
 fi
 python -m pip install -q --upgrade pip
 python -m pip install -q "maturin>=1.7,<2" numpy scipy networkx "hypothesis>=6.100" pytest ruff mypy \
-    auditwheel scikit-learn
+    auditwheel scikit-learn matplotlib
 
 step "rust formatting and lints"
 cargo fmt --all -- --check

@@ -6,6 +6,8 @@ scipy.sparse and networkx interop and friendly errors.
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import datasets, sparse
 from ._coarsen import (
     COARSEN_REDUCTIONS,
@@ -120,4 +122,15 @@ __all__ = [
     "load",
     "SparseMLPClassifier",
     "SparseMLPRegressor",
+    "plot",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # sparsedag.plot needs matplotlib, an optional dependency: load it on first use only, so
+    # that `import sparsedag` stays fast and works without matplotlib.
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
