@@ -102,7 +102,11 @@ def planted_layered_dag(
     n: int, layers: int, density: float = 0.1, seed: int = 0
 ) -> tuple[Dag, npt.NDArray[np.int64]]: ...
 def layering(
-    dag: Dag, method: str = "longest_path", width: Optional[int] = None, promote: bool = False
+    dag: Dag,
+    method: str = "longest_path",
+    width: Optional[int] = None,
+    promote: bool = False,
+    progress_after: Optional[float] = None,
 ) -> npt.NDArray[np.int64]: ...
 def promote_layering(dag: Dag, layers: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]: ...
 def layering_methods() -> list[str]: ...
@@ -158,10 +162,14 @@ def memory_order(
     effort: float = 1.0,
     seed: int = 0,
     max_states: int = 2000000,
+    progress_after: Optional[float] = None,
 ) -> npt.NDArray[np.int64]: ...
 def memory_order_methods() -> list[str]: ...
 def peak_memory_lower_bound(
-    dag: Dag, sizes: npt.NDArray[np.float64], model: str = "coexist"
+    dag: Dag,
+    sizes: npt.NDArray[np.float64],
+    model: str = "coexist",
+    progress_after: Optional[float] = None,
 ) -> float: ...
 def io_cost(
     dag: Dag,

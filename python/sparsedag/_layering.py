@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _core
 from ._dag import as_dag
+from ._progress import progress_delay
 
 __all__ = ["LAYERING_METHODS", "layering", "layering_metrics", "promote_layering"]
 
@@ -21,6 +22,7 @@ def layering(
     width: Optional[int] = None,
     *,
     promote: bool = False,
+    progress: Optional[bool] = None,
 ) -> np.ndarray:
     """The layer of every node (int64 array; layer 0 at the top, every edge points to a
     higher layer).
@@ -38,8 +40,13 @@ def layering(
     ``promote=True`` runs node promotion (Nikolov and Tarassov) on the result, which never
     adds dummy nodes. ``graph`` is a :class:`Dag`, a networkx DiGraph or a scipy.sparse
     adjacency matrix. Long runs release the GIL and stop on Ctrl-C.
+
+    ``progress`` draws the stage and how far it is on ``sys.stderr`` (network simplex:
+    ``feasible tree``, then the count of ``pivots``): ``True`` always, ``False`` never,
+    ``None`` (default) on a terminal once the call has run for a second.
     """
-    return _core.layering(as_dag(graph)._core, method, width, promote)
+    delay = progress_delay(progress)
+    return _core.layering(as_dag(graph)._core, method, width, promote, delay)
 
 
 def promote_layering(graph: Any, layers: Any) -> np.ndarray:

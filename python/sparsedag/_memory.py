@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _core
 from ._dag import as_dag
+from ._progress import progress_delay
 
 __all__ = [
     "MEMORY_MODELS",
@@ -67,7 +68,9 @@ def peak_memory(
     return peak
 
 
-def peak_memory_lower_bound(graph: Any, sizes: Any = None, model: str = "coexist") -> float:
+def peak_memory_lower_bound(
+    graph: Any, sizes: Any = None, model: str = "coexist", *, progress: Optional[bool] = None
+) -> float:
     """A lower bound on the peak memory of *every* topological order of ``graph``.
 
     When a node ``v`` runs, the scheduled nodes form a downward-closed set holding all of
@@ -76,9 +79,14 @@ def peak_memory_lower_bound(graph: Any, sizes: Any = None, model: str = "coexist
     far an order can still be from the optimum. Up to one max-flow per node (nodes that cannot
     raise the bound are skipped) plus O(n^2) to rank them: meant for graphs of up to thousands
     of nodes. ``sizes=None`` gives every value size 1.
+
+    ``progress`` draws the stage (``ancestor sets``, ``minimum cuts``) and how far it is on
+    ``sys.stderr``: ``True`` always, ``False`` never, ``None`` (default) on a terminal once
+    the call has run for a second.
     """
+    delay = progress_delay(progress)
     dag = as_dag(graph)
-    return _core.peak_memory_lower_bound(dag._core, _sizes(sizes, dag.num_nodes), model)
+    return _core.peak_memory_lower_bound(dag._core, _sizes(sizes, dag.num_nodes), model, delay)
 
 
 def memory_order(
@@ -89,6 +97,8 @@ def memory_order(
     effort: float = 1.0,
     seed: int = 0,
     max_states: Optional[int] = None,
+    *,
+    progress: Optional[bool] = None,
 ) -> np.ndarray:
     """A topological order chosen to keep the peak memory low (int64 array).
 
@@ -113,6 +123,10 @@ def memory_order(
     are explored.
 
     ``sizes=None`` gives every value size 1.
+
+    ``progress`` draws the stage (``exact``, ``beam``, ``anneal``, ``windows``) and how far
+    it is on ``sys.stderr``: ``True`` always, ``False`` never, ``None`` (default) on a
+    terminal once the call has run for a second.
     """
     if method not in MEMORY_ORDER_METHODS:
         raise ValueError(
@@ -123,6 +137,7 @@ def memory_order(
         raise ValueError(f"max_states must be positive, got {max_states}")
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
+    delay = progress_delay(progress)
     dag = as_dag(graph)
     return _core.memory_order(
         dag._core,
@@ -132,4 +147,5 @@ def memory_order(
         float(effort),
         int(seed),
         2_000_000 if max_states is None else int(max_states),
+        delay,
     )

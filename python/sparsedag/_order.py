@@ -26,6 +26,7 @@ def topological_order(
     effort: float = 1.0,
     seed: int = 0,
     max_states: Optional[int] = None,
+    progress: Optional[bool] = None,
 ) -> np.ndarray:
     """A topological order of the nodes (int64 array).
 
@@ -40,11 +41,14 @@ def topological_order(
     any greedy rule; ``effort`` scales the search, see :func:`sparsedag.memory_order`),
     ``exact`` (dynamic programming, small graphs) and the greedy rules ``least_peak``,
     ``largest_release``, ``memory_dfs``, ``earliest_inputs``. See :func:`sparsedag.memory_order`.
+    ``progress`` applies to ``min_memory`` and ``exact`` (see there).
     """
     if method in MEMORY_ORDER_METHODS:
         if key is not None:
             raise ValueError(f"a key only applies to the lexicographic order, not to {method!r}")
-        return memory_order(graph, method, sizes, model, effort, seed, max_states)
+        return memory_order(
+            graph, method, sizes, model, effort, seed, max_states, progress=progress
+        )
     if sizes is not None:
         raise ValueError(
             f"sizes only apply to the memory-aware methods {MEMORY_ORDER_METHODS}, "

@@ -42,7 +42,8 @@ pub fn progress_line(label: &'static str, after: Option<f64>) -> PyResult<Option
 impl ProgressLine {
     fn draw(&self, py: Python<'_>, progress: Progress, elapsed: Duration, last: bool) {
         let end = if last { "\n" } else { "" };
-        // Stages of one unit (a constructive order, one simulation) have no share to show.
+        // Stages of one unit (a constructive order, one simulation) have no share to show, and
+        // stages of unknown length (total 0, such as simplex pivots) show their count alone.
         let share = if progress.total > 1 {
             let done = progress.done.min(progress.total);
             format!(
@@ -50,6 +51,8 @@ impl ProgressLine {
                 100.0 * done as f64 / progress.total as f64,
                 progress.total
             )
+        } else if progress.total == 0 && progress.done > 0 {
+            format!(" {}", progress.done)
         } else {
             String::new()
         };

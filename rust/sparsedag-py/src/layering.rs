@@ -8,21 +8,23 @@ use sparsedag::layering::{layering_metrics as metrics_of, method, promote_cancel
 use crate::arrays::{node_values, to_int64_array};
 use crate::errors::IntoPyResult;
 use crate::graph::PyDag;
-use crate::interrupt::run_interruptible;
+use crate::interrupt::{progress_line, run_interruptible, run_with_progress};
 
 #[pyfunction]
-#[pyo3(signature = (dag, method="longest_path", width=None, promote=false))]
+#[pyo3(signature = (dag, method="longest_path", width=None, promote=false, progress_after=None))]
 fn layering<'py>(
     py: Python<'py>,
     dag: &PyDag,
     method: &str,
     width: Option<usize>,
     promote: bool,
+    progress_after: Option<f64>,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let chosen: method::Method = method.parse().into_py_result()?;
     let options = method::Options { width, promote };
     let g = &dag.inner;
-    let layers = run_interruptible(py, |cancel| method::layer(g, chosen, options, cancel))?;
+    let line = progress_line("layering", progress_after)?;
+    let layers = run_with_progress(py, line, |cancel| method::layer(g, chosen, options, cancel))?;
     Ok(to_int64_array(py, layers))
 }
 

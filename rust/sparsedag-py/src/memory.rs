@@ -10,7 +10,7 @@ use sparsedag::memory::{
 use crate::arrays::{borrow_f64, node_values, to_int64_array};
 use crate::errors::IntoPyResult;
 use crate::graph::PyDag;
-use crate::interrupt::run_interruptible;
+use crate::interrupt::{progress_line, run_with_progress};
 
 /// Peak memory of `order`, and with `profile=True` also the memory during each step.
 #[pyfunction]
@@ -42,7 +42,7 @@ fn peak_memory<'py>(
 
 /// A memory-aware topological order: "min_memory", "exact" or one greedy rule.
 #[pyfunction]
-#[pyo3(signature = (dag, method, sizes, model="coexist", effort=1.0, seed=0, max_states=2_000_000))]
+#[pyo3(signature = (dag, method, sizes, model="coexist", effort=1.0, seed=0, max_states=2_000_000, progress_after=None))]
 #[allow(clippy::too_many_arguments)]
 fn memory_order<'py>(
     py: Python<'py>,
@@ -53,6 +53,7 @@ fn memory_order<'py>(
     effort: f64,
     seed: u64,
     max_states: usize,
+    progress_after: Option<f64>,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let model: Model = model.parse().into_py_result()?;
     let sizes = borrow_f64(sizes, "sizes")?;
@@ -60,11 +61,12 @@ fn memory_order<'py>(
     let g = &dag.inner;
     let problem = Problem::new(g, sizes, model).into_py_result()?;
     let effort = Effort::scaled(effort, g.num_nodes()).into_py_result()?;
+    let line = progress_line("topological_order", progress_after)?;
     let order = match method {
-        "min_memory" => run_interruptible(py, |cancel| {
+        "min_memory" => run_with_progress(py, line, |cancel| {
             min_memory_order(&problem, effort, seed, cancel)
         })?,
-        "exact" => run_interruptible(py, |cancel| exact_order(&problem, max_states, cancel))?,
+        "exact" => run_with_progress(py, line, |cancel| exact_order(&problem, max_states, cancel))?,
         rule => {
             let rule = GreedyRule::from_name(rule).into_py_result()?;
             py.detach(|| greedy_order(&problem, rule))
@@ -75,18 +77,20 @@ fn memory_order<'py>(
 
 /// A lower bound on the peak memory of every topological order (minimum cuts).
 #[pyfunction]
-#[pyo3(signature = (dag, sizes, model="coexist"))]
+#[pyo3(signature = (dag, sizes, model="coexist", progress_after=None))]
 fn peak_memory_lower_bound<'py>(
     py: Python<'py>,
     dag: &PyDag,
     sizes: &Bound<'py, PyAny>,
     model: &str,
+    progress_after: Option<f64>,
 ) -> PyResult<f64> {
     let model: Model = model.parse().into_py_result()?;
     let sizes = borrow_f64(sizes, "sizes")?;
     let sizes = sizes.as_slice()?;
     let problem = Problem::new(&dag.inner, sizes, model).into_py_result()?;
-    run_interruptible(py, |cancel| peak_lower_bound(&problem, cancel))
+    let line = progress_line("peak_memory_lower_bound", progress_after)?;
+    run_with_progress(py, line, |cancel| peak_lower_bound(&problem, cancel))
 }
 
 /// Names of the memory-aware order methods.

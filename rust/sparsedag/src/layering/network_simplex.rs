@@ -321,6 +321,8 @@ impl<'a> Simplex<'a> {
         let mut in_heap: BinaryHeap<Reverse<(i64, u32, u32)>> = BinaryHeap::new();
         let mut members: Vec<u32> = Vec::new();
         let mut polls = 0u32;
+        let mut placed = 0u64;
+        cancel.begin_stage("feasible tree", n as u64);
         for root in 0..n as u32 {
             if in_tree[root as usize] {
                 continue;
@@ -330,9 +332,11 @@ impl<'a> Simplex<'a> {
             let mut next = Some((root, NONE));
             while let Some((v, p)) = next {
                 polls += 1;
+                placed += 1;
                 if polls == POLL_EVERY {
                     polls = 0;
                     cancel.check()?;
+                    cancel.advance_to(placed);
                 }
                 // v is outside the tree, so its rank is absolute; store it relative to offset.
                 in_tree[v as usize] = true;
@@ -540,11 +544,16 @@ impl<'a> Simplex<'a> {
     fn run(&mut self, cancel: &Cancel) -> Result<()> {
         self.queue_all();
         let mut polls = 0u32;
+        let mut pivots = 0u64;
+        // How many pivots remain is unknown: the count alone is reported.
+        cancel.begin_stage("pivots", 0);
         while let Some(x) = self.leave() {
             polls += 1;
+            pivots += 1;
             if polls == POLL_EVERY {
                 polls = 0;
                 cancel.check()?;
+                cancel.advance_to(pivots);
             }
             if !self.pivot(x) {
                 // Unreachable: a negative cut value implies an edge crossing the cut the other way.

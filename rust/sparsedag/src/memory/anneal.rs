@@ -234,9 +234,11 @@ pub(crate) fn anneal_order(
     let mut best_peak = state.peak();
     let mut best = state.order.clone();
     let mut made = Vec::with_capacity(MAX_SLIDE);
+    cancel.begin_stage("anneal", moves as u64);
     for step in 0..moves {
         if step % 4096 == 0 {
             cancel.check()?;
+            cancel.advance_to(step as u64);
         }
         let from = if rng.next_f64() < FOCUS {
             let centre = state.memory.argmax() as i64;

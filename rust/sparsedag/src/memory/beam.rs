@@ -41,8 +41,10 @@ pub(crate) fn beam_order(
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut seen: HashSet<u64> = HashSet::new();
     let mut per_state: Vec<(f64, f64, u32)> = Vec::new();
-    for _ in 0..n {
+    cancel.begin_stage("beam", n as u64);
+    for step in 0..n {
         cancel.check()?;
+        cancel.advance_to(step as u64);
         candidates.clear();
         for (parent, (state, _)) in beam.iter().enumerate() {
             per_state.clear();

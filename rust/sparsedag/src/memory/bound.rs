@@ -156,9 +156,11 @@ pub fn peak_lower_bound(problem: &Problem, cancel: &Cancel) -> Result<f64> {
     // so its live memory caps what the cut for that node can give: nodes are tried from the
     // largest cap down and the search stops once no cap beats the bound.
     let mut caps: Vec<(f64, u32)> = Vec::with_capacity(n);
+    cancel.begin_stage("ancestor sets", n as u64);
     for v in 0..n as u32 {
         if v % 64 == 0 {
             cancel.check()?;
+            cancel.advance_to(u64::from(v));
         }
         reach(v, |x| dag.predecessors(x), &mut ancestor, &mut stack);
         let with_v = problem.model == Model::FreeInputsFirst;
@@ -176,11 +178,14 @@ pub fn peak_lower_bound(problem: &Problem, cancel: &Cancel) -> Result<f64> {
     }
     caps.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut bound = 0.0f64;
-    for (cap, v) in caps {
+    // The total is the most cuts there could be; the search usually stops well before.
+    cancel.begin_stage("minimum cuts", n as u64);
+    for (tried, (cap, v)) in caps.into_iter().enumerate() {
         if cap <= bound {
             break;
         }
         cancel.check()?;
+        cancel.advance_to(tried as u64);
         bound = bound.max(cut_for(
             problem,
             v,

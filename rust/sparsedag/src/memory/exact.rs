@@ -51,8 +51,10 @@ pub fn exact_order(problem: &Problem, max_states: usize, cancel: &Cancel) -> Res
         },
     )]));
     let mut total = 1usize;
-    for _ in 0..n {
+    cancel.begin_stage("exact", n as u64);
+    for step in 0..n {
         cancel.check()?;
+        cancel.advance_to(step as u64);
         let current = levels.last().expect("levels start non-empty");
         // Expanding in sorted order makes the kept history (on equal peaks, the first found)
         // independent of hash-map iteration order.

@@ -231,8 +231,13 @@ pub(crate) fn polish(
     let mut rng = Rng::new(seed ^ 0x77_1D_0E_5E_ED);
     let mut position = vec![0u32; n];
     let mut failures = 0;
+    let mut windows = 0u64;
+    // It stops after `tries` failed windows in a row, so only the count is known.
+    cancel.begin_stage("windows", 0);
     while failures < tries {
         cancel.check()?;
+        cancel.advance_to(windows);
+        windows += 1;
         let after = live_after(problem, &order);
         let profile = profile_from_live(problem, &order, &after);
         let peak_step = (0..n)
