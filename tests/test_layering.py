@@ -233,3 +233,10 @@ def test_network_simplex_finds_planted_optimum():
     g, _ = sd.planted_layered_dag(3000, layers=30, density=0.02, seed=1)
     layers = sd.layering(g, "network_simplex")
     assert sd.layering_metrics(g, layers)["total_span"] == g.num_edges
+
+
+def test_empty_list_is_the_layering_of_an_empty_graph():
+    # [] is float64 to numpy; it used to be refused as "layers must be integers".
+    empty = sd.Dag.from_edges([], [], 0)
+    assert sd.layering_metrics(empty, [])["height"] == 0
+    assert sd.promote_layering(empty, []).tolist() == []
