@@ -352,7 +352,8 @@ def test_pyg_entry_point_keeps_both_directions():
         (lambda: kmis_pool(np.zeros((2, 2)), k=1), TypeError, "integers"),
         (lambda: kmis_pool(np.stack([VSRC, VDST]), np.ones((4, 2))), ValueError, "rows"),
         (lambda: kmis_pool(np.stack([VSRC, VDST]), batch=[0, 1]), ValueError, "batch"),
-        (lambda: sd.coarsen_hierarchy(VSRC, VDST, 5, levels=-1), ValueError, "non-negative"),
+        (lambda: sd.coarsen_hierarchy(VSRC, VDST, 5, levels=-1), ValueError, "levels must be"),
+        (lambda: sd.coarsen_hierarchy(VSRC, VDST, 5, target_nodes=-1), ValueError, "target_n"),
     ],
 )
 def test_bad_input_raises_clear_errors(call, error, match):

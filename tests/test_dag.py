@@ -173,6 +173,10 @@ def test_too_many_nodes():
 def test_bad_num_nodes():
     with pytest.raises(ValueError, match="non-negative"):
         sd.Dag.from_edges([0], [1], num_nodes=-1)
+    # True used to be read as one node
+    for bad in (True, 3.0, "3"):
+        with pytest.raises(TypeError, match="num_nodes must be an integer"):
+            sd.Dag.from_edges([0], [1], num_nodes=bad)
 
 
 def test_direct_construction_refused():

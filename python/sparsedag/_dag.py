@@ -66,10 +66,11 @@ class Dag:
         """
         src = _id_array(src, "src")
         dst = _id_array(dst, "dst")
-        if num_nodes is not None and (
-            not isinstance(num_nodes, (int, np.integer)) or num_nodes < 0
-        ):
-            raise ValueError(f"num_nodes must be a non-negative integer, got {num_nodes!r}")
+        if num_nodes is not None:
+            if isinstance(num_nodes, bool) or not isinstance(num_nodes, (int, np.integer)):
+                raise TypeError(f"num_nodes must be an integer, got {num_nodes!r}")
+            if num_nodes < 0:
+                raise ValueError(f"num_nodes must be a non-negative integer, got {num_nodes!r}")
         if src.dtype != dst.dtype:
             common = np.promote_types(src.dtype, dst.dtype)
             if common.kind in "iu":
