@@ -12,11 +12,13 @@ before the output is allocated (in-place style accounting).
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Optional, Union
 
 import numpy as np
 
 from . import _core
+from ._args import count, real_dtype
 from ._dag import as_dag
 
 __all__ = [
@@ -38,10 +40,8 @@ def _sizes(sizes: Any, num_nodes: int) -> np.ndarray:
     if sizes is None:
         return np.ones(num_nodes, dtype=np.float64)
     array = np.asarray(sizes)
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
-    ):
-        raise TypeError(f"sizes must be numeric, got dtype {array.dtype}")
+    if not real_dtype(array.dtype):
+        raise TypeError(f"sizes must be numeric (real), got dtype {array.dtype}")
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
@@ -119,17 +119,11 @@ def memory_order(
             f"unknown memory order method {method!r}; choose one of "
             + ", ".join(MEMORY_ORDER_METHODS)
         )
-    if max_states is not None and max_states < 1:
-        raise ValueError(f"max_states must be positive, got {max_states}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+    states = 2_000_000 if max_states is None else count(max_states, "max_states", minimum=1)
+    seed = count(seed, "seed")
+    if isinstance(effort, bool) or not isinstance(effort, numbers.Real):
+        raise TypeError(f"effort must be a real number, got {effort!r}")
     dag = as_dag(graph)
     return _core.memory_order(
-        dag._core,
-        method,
-        _sizes(sizes, dag.num_nodes),
-        model,
-        float(effort),
-        int(seed),
-        2_000_000 if max_states is None else int(max_states),
+        dag._core, method, _sizes(sizes, dag.num_nodes), model, float(effort), seed, states
     )
