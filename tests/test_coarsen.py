@@ -348,6 +348,9 @@ def test_pyg_entry_point_keeps_both_directions():
         (lambda: sd.pool(np.ones((5, 2)), [0, 0, 1, 1, 1], num_clusters=1), ValueError, "0..1"),
         (lambda: sd.pool(np.ones((5, 2)), [0] * 5, "median"), ValueError, "reduce"),
         (lambda: sd.pool(np.ones((2, 2)), [0, -1]), ValueError, "non-negative"),
+        # sized by arguments: these used to abort the interpreter on a failed allocation
+        (lambda: sd.pool(np.ones((2, 2)), [0, 1], num_clusters=10**12), OverflowError, "clust"),
+        (lambda: sd.pool(np.ones((0, 2**40)), [], num_clusters=2**20), MemoryError, "GB"),
         (lambda: kmis_pool(np.zeros((3, 2), np.int64)), ValueError, r"\(2, num_edges\)"),
         (lambda: kmis_pool(np.zeros((2, 2)), k=1), TypeError, "integers"),
         (lambda: kmis_pool(np.stack([VSRC, VDST]), np.ones((4, 2))), ValueError, "rows"),
