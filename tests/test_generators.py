@@ -84,3 +84,12 @@ def test_generator_counts_and_seeds_are_checked_by_name():
         sd.layered_graph(10, seed=0.5)
     with pytest.raises(ValueError, match="n must be >= 0"):
         sd.planted_layered_dag(-5, 2)
+
+
+def test_random_dag_refuses_more_edges_than_fit_before_drawing_them():
+    # p=0.5 on 1e9 nodes asks for 2.5e17 edges: sampling them first used to abort on a
+    # failed 2e18-byte allocation (m=1e11 likewise).
+    with pytest.raises(OverflowError, match="number of edges"):
+        sd.random_dag(10**9, p=0.5)
+    with pytest.raises(OverflowError, match="number of edges"):
+        sd.random_dag(10**6, m=10**11)
