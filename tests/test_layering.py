@@ -92,6 +92,28 @@ def test_metrics_match_numpy_reference(g):
     assert sd.layering_metrics(g, layers) == reference_metrics(g, layers)
 
 
+@given(g=dags(max_nodes=14), stretch=st.integers(2, 1000))
+@settings(max_examples=80, deadline=None)
+def test_metrics_of_sparse_layer_numbers_match_numpy_reference(g, stretch):
+    # Mostly empty layers take the path that counts per distinct layer, not per layer number.
+    layers = sd.layering(g, "alap") * stretch
+    assert sd.layering_metrics(g, layers) == reference_metrics(g, layers)
+
+
+def test_metrics_of_layer_numbers_up_to_u32_max():
+    # Counting per layer number used to allocate 34 GB here and abort the interpreter, and a
+    # height of 2**32 did not fit the u32 it was returned in.
+    g = sd.Dag.from_edges([0, 0, 1, 2], [1, 2, 3, 3])
+    m = sd.layering_metrics(g, np.array([0, 1, 1, 2**32 - 1], np.uint32))
+    assert m == {
+        "height": 2**32,
+        "width": 2,
+        "width_with_dummies": 2,
+        "dummies": 2 * (2**32 - 3),
+        "total_span": 2 + 2 * (2**32 - 2),
+    }
+
+
 def test_metrics_reject_invalid_layerings():
     g = sd.Dag.from_edges([0, 1], [1, 2])
     with pytest.raises(ValueError, match="edge 1 -> 2 goes from layer 1 to layer 1"):
