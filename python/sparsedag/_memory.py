@@ -101,7 +101,8 @@ def memory_order(
     greedy rule. On graphs of at most 128 nodes the exact search is tried first.
 
     ``effort`` (a finite number >= 0, default 1) scales every stage linearly; at ``effort=e``
-    on ``n`` nodes: beam width ``ceil(8 e)``; ``e * max(150 n, min(300 n, 300000))``
+    on ``n`` nodes: beam width ``ceil(8 e)`` (at most ``max(8, 2**24 / n)``, which keeps the
+    beam's memory to a few hundred MB); ``e * max(150 n, min(300 n, 300000))``
     annealing moves; window beams of width ``ceil(128 e)``, stopping after ``ceil(5 e)``
     windows in a row fail to lower the peak; an exact search of at most ``100000 e`` scheduled
     sets. ``effort=0`` keeps only the greedy portfolio. Time grows about linearly with
