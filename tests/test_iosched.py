@@ -217,6 +217,12 @@ def test_bad_inputs():
         sd.io_efficient_network(2, 10, 4, 4)
     with pytest.raises(ValueError, match="at least one input"):
         sd.io_efficient_network(0, 10, 1, 4)
+    # a degree beyond the values that exist used to size a buffer by itself: 2**63 panicked
+    # (capacity overflow), 1e9 aborted on a failed allocation; each neuron reads what exists
+    wide = sd.io_efficient_network(4, 10, 10**9, 10**9 + 1)[0]
+    assert wide == sd.io_efficient_network(4, 10, 2**63, 2**64 - 1)[0]
+    # neuron k reads every value before it: inputs 0..=k and neurons 0..k, then all of them
+    assert wide.num_edges == sum(2 * k + 1 for k in range(4)) + sum(k + 4 for k in range(4, 10))
 
 
 def dense_reference(g: sd.Dag, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
