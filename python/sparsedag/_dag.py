@@ -169,6 +169,11 @@ class Dag:
         data = np.ones(indices.shape[0], dtype=np.float64)
         return sp.csr_array((data, indices, indptr), shape=(self.num_nodes, self.num_nodes))
 
+    def __reduce__(self) -> tuple[type[Dag], tuple[_core.Dag, Optional[list[Hashable]]]]:
+        # Explicit, so every pickle protocol works with __slots__; the core graph pickles as
+        # its edge list and is validated again when loaded.
+        return (Dag, (self._core, self._labels))
+
     def __len__(self) -> int:
         return self.num_nodes
 
