@@ -348,11 +348,15 @@ def test_pyg_entry_point_keeps_both_directions():
         (lambda: sd.pool(np.ones((5, 2)), [0, 0, 1, 1, 1], num_clusters=1), ValueError, "0..1"),
         (lambda: sd.pool(np.ones((5, 2)), [0] * 5, "median"), ValueError, "reduce"),
         (lambda: sd.pool(np.ones((2, 2)), [0, -1]), ValueError, "non-negative"),
+        # sized by arguments: these used to abort the interpreter on a failed allocation
+        (lambda: sd.pool(np.ones((2, 2)), [0, 1], num_clusters=10**12), OverflowError, "clust"),
+        (lambda: sd.pool(np.ones((0, 2**40)), [], num_clusters=2**20), MemoryError, "GB"),
         (lambda: kmis_pool(np.zeros((3, 2), np.int64)), ValueError, r"\(2, num_edges\)"),
         (lambda: kmis_pool(np.zeros((2, 2)), k=1), TypeError, "integers"),
         (lambda: kmis_pool(np.stack([VSRC, VDST]), np.ones((4, 2))), ValueError, "rows"),
         (lambda: kmis_pool(np.stack([VSRC, VDST]), batch=[0, 1]), ValueError, "batch"),
-        (lambda: sd.coarsen_hierarchy(VSRC, VDST, 5, levels=-1), ValueError, "non-negative"),
+        (lambda: sd.coarsen_hierarchy(VSRC, VDST, 5, levels=-1), ValueError, "levels must be"),
+        (lambda: sd.coarsen_hierarchy(VSRC, VDST, 5, target_nodes=-1), ValueError, "target_n"),
     ],
 )
 def test_bad_input_raises_clear_errors(call, error, match):

@@ -173,6 +173,10 @@ def test_too_many_nodes():
 def test_bad_num_nodes():
     with pytest.raises(ValueError, match="non-negative"):
         sd.Dag.from_edges([0], [1], num_nodes=-1)
+    # True used to be read as one node
+    for bad in (True, 3.0, "3"):
+        with pytest.raises(TypeError, match="num_nodes must be an integer"):
+            sd.Dag.from_edges([0], [1], num_nodes=bad)
 
 
 def test_direct_construction_refused():
@@ -185,3 +189,21 @@ def test_equality_and_hash():
     b = sd.Dag.from_edges(np.array([1, 0]), np.array([2, 1]))
     assert a == b and hash(a) == hash(b)
     assert a != sd.Dag.from_edges([0], [1])
+
+
+def test_pickle_and_copy_roundtrip():
+    # Dag used to refuse pickling ("cannot pickle 'sparsedag._core.Dag' object"), so it could
+    # not be sent to a multiprocessing worker or deep-copied.
+    import copy
+    import pickle
+
+    g = sd.random_dag(200, m=600, seed=4)
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        assert pickle.loads(pickle.dumps(g, protocol=protocol)) == g
+    assert copy.deepcopy(g) == g and copy.copy(g) == g
+    labelled = sd.Dag.from_networkx(nx.DiGraph([("a", "b"), ("b", "c")]))
+    restored = pickle.loads(pickle.dumps(labelled))
+    assert restored == labelled and restored.labels == ["a", "b", "c"]
+    isolated = sd.Dag.from_edges([], [], 5)
+    assert pickle.loads(pickle.dumps(isolated)).num_nodes == 5
+    assert pickle.loads(pickle.dumps(g._core)) == g._core

@@ -72,3 +72,24 @@ def test_planted_layering_is_asap_and_tight():
     assert metrics["dummies"] == 0 and metrics["height"] == 25
     with pytest.raises(ValueError, match="layers"):
         sd.planted_layered_dag(10, layers=11)
+
+
+def test_generator_counts_and_seeds_are_checked_by_name():
+    # PyO3 alone said only "can't convert negative int to unsigned"
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        sd.random_dag(10, m=3, seed=-1)
+    with pytest.raises(ValueError, match="m must be >= 0"):
+        sd.random_dag(10, m=-3)
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        sd.layered_graph(10, seed=0.5)
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        sd.planted_layered_dag(-5, 2)
+
+
+def test_random_dag_refuses_more_edges_than_fit_before_drawing_them():
+    # p=0.5 on 1e9 nodes asks for 2.5e17 edges: sampling them first used to abort on a
+    # failed 2e18-byte allocation (m=1e11 likewise).
+    with pytest.raises(OverflowError, match="number of edges"):
+        sd.random_dag(10**9, p=0.5)
+    with pytest.raises(OverflowError, match="number of edges"):
+        sd.random_dag(10**6, m=10**11)

@@ -201,10 +201,28 @@ def test_bad_inputs():
         sd.io_schedule(g, 4, "fifo")
     with pytest.raises(ValueError, match="steps"):
         sd.io_schedule(g, 4, steps=-1)
+    # fractional counts and seeds used to be truncated silently (steps=1.5 ran 1 step),
+    # None and strings failed with "'<' not supported"
+    for name in ("steps", "seed", "checkpoints"):
+        for bad in (1.5, "10", True):
+            with pytest.raises(TypeError, match=f"{name} must be an integer"):
+                sd.io_schedule(g, 4, **{name: bad})
+    assert sd.io_schedule(g, 4, steps=1e3).io == sd.io_schedule(g, 4, steps=1000).io
+    for bad in (None, float("nan")):
+        with pytest.raises(TypeError, match="fast_memory must be an integer"):
+            sd.io_cost(g, [0, 1, 2], bad)
+    with pytest.raises(ValueError, match="neurons must be >= 0"):
+        sd.io_efficient_network(2, -10, 1, 4)
     with pytest.raises(ValueError, match="degree must lie"):
         sd.io_efficient_network(2, 10, 4, 4)
     with pytest.raises(ValueError, match="at least one input"):
         sd.io_efficient_network(0, 10, 1, 4)
+    # a degree beyond the values that exist used to size a buffer by itself: 2**63 panicked
+    # (capacity overflow), 1e9 aborted on a failed allocation; each neuron reads what exists
+    wide = sd.io_efficient_network(4, 10, 10**9, 10**9 + 1)[0]
+    assert wide == sd.io_efficient_network(4, 10, 2**63, 2**64 - 1)[0]
+    # neuron k reads every value before it: inputs 0..=k and neurons 0..k, then all of them
+    assert wide.num_edges == sum(2 * k + 1 for k in range(4)) + sum(k + 4 for k in range(4, 10))
 
 
 def dense_reference(g: sd.Dag, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -265,6 +283,11 @@ def test_executor_bad_inputs():
         sd.io_execute(g, [2, 0, 1], w, x)
     with pytest.raises(ValueError, match="batch"):
         sd.io_execute(g, order, w, np.ones((0, 2), dtype=np.float32))
+    # complex weights or samples used to lose their imaginary part with only a warning
+    with pytest.raises(TypeError, match="weights must hold real numbers"):
+        sd.io_execute(g, order, w * 1j, x)
+    with pytest.raises(TypeError, match="X must hold real numbers"):
+        sd.io_execute(g, order, w, x * 1j)
 
 
 def test_plan_reuses_rows_and_runs_repeatedly():

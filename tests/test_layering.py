@@ -92,6 +92,28 @@ def test_metrics_match_numpy_reference(g):
     assert sd.layering_metrics(g, layers) == reference_metrics(g, layers)
 
 
+@given(g=dags(max_nodes=14), stretch=st.integers(2, 1000))
+@settings(max_examples=80, deadline=None)
+def test_metrics_of_sparse_layer_numbers_match_numpy_reference(g, stretch):
+    # Mostly empty layers take the path that counts per distinct layer, not per layer number.
+    layers = sd.layering(g, "alap") * stretch
+    assert sd.layering_metrics(g, layers) == reference_metrics(g, layers)
+
+
+def test_metrics_of_layer_numbers_up_to_u32_max():
+    # Counting per layer number used to allocate 34 GB here and abort the interpreter, and a
+    # height of 2**32 did not fit the u32 it was returned in.
+    g = sd.Dag.from_edges([0, 0, 1, 2], [1, 2, 3, 3])
+    m = sd.layering_metrics(g, np.array([0, 1, 1, 2**32 - 1], np.uint32))
+    assert m == {
+        "height": 2**32,
+        "width": 2,
+        "width_with_dummies": 2,
+        "dummies": 2 * (2**32 - 3),
+        "total_span": 2 + 2 * (2**32 - 2),
+    }
+
+
 def test_metrics_reject_invalid_layerings():
     g = sd.Dag.from_edges([0, 1], [1, 2])
     with pytest.raises(ValueError, match="edge 1 -> 2 goes from layer 1 to layer 1"):
@@ -233,3 +255,10 @@ def test_network_simplex_finds_planted_optimum():
     g, _ = sd.planted_layered_dag(3000, layers=30, density=0.02, seed=1)
     layers = sd.layering(g, "network_simplex")
     assert sd.layering_metrics(g, layers)["total_span"] == g.num_edges
+
+
+def test_empty_list_is_the_layering_of_an_empty_graph():
+    # [] is float64 to numpy; it used to be refused as "layers must be integers".
+    empty = sd.Dag.from_edges([], [], 0)
+    assert sd.layering_metrics(empty, [])["height"] == 0
+    assert sd.promote_layering(empty, []).tolist() == []

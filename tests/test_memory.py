@@ -182,6 +182,18 @@ def test_bad_inputs():
         sd.topological_order(g, "min_memory", effort=-1)
     with pytest.raises(ValueError, match="effort"):
         sd.topological_order(g, "min_memory", effort=float("nan"))
+    # complex sizes used to lose their imaginary part with only a warning
+    with pytest.raises(TypeError, match="numeric.*complex"):
+        sd.peak_memory(g, [0, 1, 2], [1j, 1, 1])
+    # a fractional seed or state budget used to be truncated silently; None and strings
+    # failed with "'<' not supported"
+    for bad in (1.5, None, "3", True):
+        with pytest.raises(TypeError, match="seed must be an integer"):
+            sd.topological_order(g, "min_memory", seed=bad)
+    with pytest.raises(TypeError, match="max_states must be an integer"):
+        sd.topological_order(g, "exact", max_states=10.5)
+    with pytest.raises(TypeError, match="effort must be a real number"):
+        sd.topological_order(g, "min_memory", effort="1")
     with pytest.raises(ValueError, match="sizes only apply"):
         sd.topological_order(g, "kahn", sizes=[1.0, 1.0, 1.0])
     with pytest.raises(ValueError, match="unknown memory order method"):

@@ -59,3 +59,6 @@ def test_order_bad_arguments():
         sd.topological_order(g, "lexicographic", key=[1, 2])
     with pytest.raises(ValueError, match="NaN"):
         sd.topological_order(g, "lexicographic", key=[1, float("nan"), 3])
+    # complex keys used to lose their imaginary part with only a warning
+    with pytest.raises(TypeError, match="real numbers.*complex"):
+        sd.topological_order(g, "lexicographic", key=[1j, 2, 3])

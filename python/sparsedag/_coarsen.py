@@ -61,13 +61,13 @@ def _float_array(values: Any, name: str) -> np.ndarray:
     return array.astype(np.float64)
 
 
-def _check_num_nodes(num_nodes: Any) -> Optional[int]:
+def _check_num_nodes(num_nodes: Any, name: str = "num_nodes") -> Optional[int]:
     if num_nodes is None:
         return None
     if isinstance(num_nodes, bool) or not isinstance(num_nodes, (int, np.integer)):
-        raise TypeError(f"num_nodes must be an integer, got {type(num_nodes).__name__}")
+        raise TypeError(f"{name} must be an integer, got {type(num_nodes).__name__}")
     if num_nodes < 0:
-        raise ValueError(f"num_nodes must be non-negative, got {num_nodes}")
+        raise ValueError(f"{name} must be non-negative, got {num_nodes}")
     return int(num_nodes)
 
 
@@ -317,7 +317,7 @@ def pool(
         if cluster.size and cluster.min() < 0:
             raise ValueError("cluster ids must be non-negative")
         num_clusters = int(cluster.max()) + 1 if cluster.size else 0
-    num_clusters = _check_num_nodes(num_clusters)
+    num_clusters = _check_num_nodes(num_clusters, "num_clusters")
     if not isinstance(features, np.ndarray):
         features = np.asarray(features, dtype=np.float64)
     if features.ndim == 1:
@@ -410,9 +410,9 @@ def coarsen_hierarchy(
     weights merge with ``reduce``."""
     k = _check_k(k)
     if levels is not None:
-        levels = _check_num_nodes(levels)
+        levels = _check_num_nodes(levels, "levels")
     if target_nodes is not None:
-        target_nodes = _check_num_nodes(target_nodes)
+        target_nodes = _check_num_nodes(target_nodes, "target_nodes")
     e = _edges(src, dst, num_nodes, weight)
     if e.num_nodes is None:
         implied = max(int(e.src.max()), int(e.dst.max())) + 1 if e.src.size else 0

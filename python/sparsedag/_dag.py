@@ -66,10 +66,11 @@ class Dag:
         """
         src = _id_array(src, "src")
         dst = _id_array(dst, "dst")
-        if num_nodes is not None and (
-            not isinstance(num_nodes, (int, np.integer)) or num_nodes < 0
-        ):
-            raise ValueError(f"num_nodes must be a non-negative integer, got {num_nodes!r}")
+        if num_nodes is not None:
+            if isinstance(num_nodes, bool) or not isinstance(num_nodes, (int, np.integer)):
+                raise TypeError(f"num_nodes must be an integer, got {num_nodes!r}")
+            if num_nodes < 0:
+                raise ValueError(f"num_nodes must be a non-negative integer, got {num_nodes!r}")
         if src.dtype != dst.dtype:
             common = np.promote_types(src.dtype, dst.dtype)
             if common.kind in "iu":
@@ -167,6 +168,11 @@ class Dag:
         indptr, indices = self._core.out_csr()
         data = np.ones(indices.shape[0], dtype=np.float64)
         return sp.csr_array((data, indices, indptr), shape=(self.num_nodes, self.num_nodes))
+
+    def __reduce__(self) -> tuple[type[Dag], tuple[_core.Dag, Optional[list[Hashable]]]]:
+        # Explicit, so every pickle protocol works with __slots__; the core graph pickles as
+        # its edge list and is validated again when loaded.
+        return (Dag, (self._core, self._labels))
 
     def __len__(self) -> int:
         return self.num_nodes

@@ -33,6 +33,7 @@ from typing import Any, NamedTuple, Optional
 import numpy as np
 
 from . import _core
+from ._args import count, integer, real_dtype
 from ._dag import Dag, as_dag
 from ._progress import progress_delay
 
@@ -102,8 +103,7 @@ def _network(net_or_dag: Any, inputs: Any, outputs: Any) -> tuple[Dag, Any, Any]
 
 
 def _fast_memory(fast_memory: Any) -> int:
-    if isinstance(fast_memory, bool) or int(fast_memory) != fast_memory:
-        raise TypeError(f"fast_memory must be an integer, got {fast_memory!r}")
+    fast_memory = integer(fast_memory, "fast_memory")
     if fast_memory < 2:
         raise ValueError(
             f"fast_memory = {fast_memory} is too small: processing an edge needs the "
@@ -241,26 +241,21 @@ def io_schedule(
         raise ValueError(
             f"unknown schedule method {method!r}; choose one of {', '.join(IO_SCHEDULE_METHODS)}"
         )
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    if checkpoints < 1:
-        raise ValueError(f"checkpoints must be >= 1, got {checkpoints}")
+    seed = count(seed, "seed")
+    checkpoints = count(checkpoints, "checkpoints", minimum=1)
     dag, ins, outs = _network(net_or_dag, inputs, outputs)
-    if steps is None:
-        steps = min(20 * dag.num_nodes, 2_000_000)
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
+    steps = min(20 * dag.num_nodes, 2_000_000) if steps is None else count(steps, "steps")
     delay = progress_delay(progress)
     r = _core.io_schedule(
         dag._core,
         _fast_memory(fast_memory),
         method,
-        int(steps),
-        int(seed),
+        steps,
+        seed,
         ins,
         outs,
         count_weights,
-        int(checkpoints),
+        checkpoints,
         delay,
     )
     order = r["order"]
@@ -291,7 +286,13 @@ def io_efficient_network(
     loaded once, each output written once, nothing else (all inputs are used when
     ``neurons >= inputs``).
     """
-    core, order = _core.io_efficient_network(inputs, neurons, degree, fast_memory, seed)
+    core, order = _core.io_efficient_network(
+        count(inputs, "inputs"),
+        count(neurons, "neurons"),
+        count(degree, "degree"),
+        count(fast_memory, "fast_memory"),
+        count(seed, "seed"),
+    )
     return Dag(core), order
 
 
@@ -401,7 +402,10 @@ class BoundIoPlan:
 
 
 def _weights(weights: Any) -> np.ndarray:
-    w = np.ascontiguousarray(weights, dtype=np.float32)
+    w = np.asarray(weights)
+    if not real_dtype(w.dtype):
+        raise TypeError(f"weights must hold real numbers, got dtype {w.dtype}")
+    w = np.ascontiguousarray(w, dtype=np.float32)
     if w.ndim != 1:
         raise ValueError(f"weights must be one-dimensional, got shape {w.shape}")
     if not np.all(np.isfinite(w)):
@@ -410,7 +414,10 @@ def _weights(weights: Any) -> np.ndarray:
 
 
 def _samples(X: Any) -> np.ndarray:
-    x = np.asarray(X, dtype=np.float32)
+    x = np.asarray(X)
+    if not real_dtype(x.dtype):
+        raise TypeError(f"X must hold real numbers, got dtype {x.dtype}")
+    x = x.astype(np.float32, copy=False)
     if x.ndim != 2:
         raise ValueError(f"X must be two-dimensional (batch, inputs), got shape {x.shape}")
     if not np.all(np.isfinite(x)):

@@ -63,6 +63,9 @@ def layering_metrics(graph: Any, layers: Any) -> dict[str, int]:
 
 def _layer_array(layers: Any) -> np.ndarray:
     layers = np.asarray(layers)
+    if layers.size == 0:
+        # [] arrives as float64; an empty layering of an empty graph is still a layering.
+        return np.zeros(layers.shape, dtype=np.int64)
     if layers.dtype.kind not in "iu":
         raise TypeError(f"layers must be integers, got dtype {layers.dtype}")
     return np.ascontiguousarray(layers)

@@ -12,11 +12,13 @@ before the output is allocated (in-place style accounting).
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Optional, Union
 
 import numpy as np
 
 from . import _core
+from ._args import count, real_dtype
 from ._dag import as_dag
 from ._progress import progress_delay
 
@@ -39,10 +41,8 @@ def _sizes(sizes: Any, num_nodes: int) -> np.ndarray:
     if sizes is None:
         return np.ones(num_nodes, dtype=np.float64)
     array = np.asarray(sizes)
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
-    ):
-        raise TypeError(f"sizes must be numeric, got dtype {array.dtype}")
+    if not real_dtype(array.dtype):
+        raise TypeError(f"sizes must be numeric (real), got dtype {array.dtype}")
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
@@ -111,7 +111,8 @@ def memory_order(
     greedy rule. On graphs of at most 128 nodes the exact search is tried first.
 
     ``effort`` (a finite number >= 0, default 1) scales every stage linearly; at ``effort=e``
-    on ``n`` nodes: beam width ``ceil(8 e)``; ``e * max(150 n, min(300 n, 300000))``
+    on ``n`` nodes: beam width ``ceil(8 e)`` (at most ``max(8, 2**24 / n)``, which keeps the
+    beam's memory to a few hundred MB); ``e * max(150 n, min(300 n, 300000))``
     annealing moves; window beams of width ``ceil(128 e)``, stopping after ``ceil(5 e)``
     windows in a row fail to lower the peak; an exact search of at most ``100000 e`` scheduled
     sets. ``effort=0`` keeps only the greedy portfolio. Time grows about linearly with
@@ -133,19 +134,12 @@ def memory_order(
             f"unknown memory order method {method!r}; choose one of "
             + ", ".join(MEMORY_ORDER_METHODS)
         )
-    if max_states is not None and max_states < 1:
-        raise ValueError(f"max_states must be positive, got {max_states}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+    states = 2_000_000 if max_states is None else count(max_states, "max_states", minimum=1)
+    seed = count(seed, "seed")
+    if isinstance(effort, bool) or not isinstance(effort, numbers.Real):
+        raise TypeError(f"effort must be a real number, got {effort!r}")
     delay = progress_delay(progress)
     dag = as_dag(graph)
     return _core.memory_order(
-        dag._core,
-        method,
-        _sizes(sizes, dag.num_nodes),
-        model,
-        float(effort),
-        int(seed),
-        2_000_000 if max_states is None else int(max_states),
-        delay,
+        dag._core, method, _sizes(sizes, dag.num_nodes), model, float(effort), seed, states, delay
     )

@@ -7,6 +7,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _core
+from ._args import real_dtype
 from ._dag import as_dag
 from ._memory import MEMORY_ORDER_METHODS, memory_order
 
@@ -56,7 +57,10 @@ def topological_order(
         )
     key_array: Optional[np.ndarray] = None
     if key is not None:
-        key_array = np.asarray(key, dtype=np.float64)
+        key_array = np.asarray(key)
+        if not real_dtype(key_array.dtype):
+            raise TypeError(f"key must hold real numbers, got dtype {key_array.dtype}")
+        key_array = key_array.astype(np.float64, copy=False)
     return _core.topological_order(as_dag(graph)._core, method, key_array)
 
 

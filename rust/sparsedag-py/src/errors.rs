@@ -1,7 +1,9 @@
 //! The single place where core errors become Python exceptions.
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyKeyboardInterrupt, PyOverflowError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{
+    PyKeyboardInterrupt, PyMemoryError, PyOverflowError, PyRuntimeError, PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use sparsedag::Error;
@@ -64,6 +66,7 @@ pub fn to_pyerr(error: Error) -> PyErr {
         Error::DuplicateEdge { .. } => DuplicateEdgeError::new_err(message),
         Error::TooLarge { .. } => PyOverflowError::new_err(message),
         Error::InvalidArgument(_) => PyValueError::new_err(message),
+        Error::OutOfMemory { .. } => PyMemoryError::new_err(message),
         Error::Interrupted => PyKeyboardInterrupt::new_err(message),
     }
 }

@@ -115,6 +115,14 @@ impl PyDag {
         degrees.into_pyarray(py)
     }
 
+    /// Pickles (and copies) as the edge list: unpickling rebuilds the graph through
+    /// `from_edges`, which validates it again, so a tampered pickle cannot make an invalid Dag.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Rebuild<'py>)> {
+        let build = py.get_type::<PyDag>().getattr("from_edges")?;
+        let (src, dst) = self.edges(py);
+        Ok((build, (src, dst, self.inner.num_nodes())))
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Dag(num_nodes={}, num_edges={})",
@@ -134,6 +142,9 @@ impl PyDag {
         (self.inner.num_nodes() as isize).wrapping_mul(1_000_003) ^ self.inner.num_edges() as isize
     }
 }
+
+/// The arguments of `from_edges` that rebuild a pickled Dag.
+type Rebuild<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i64>>, usize);
 
 #[pyfunction]
 #[pyo3(signature = (n, p=None, m=None, seed=0))]

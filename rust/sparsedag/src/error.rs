@@ -29,6 +29,12 @@ pub enum Error {
     },
     /// A caller-supplied argument is malformed (lengths, values, options).
     InvalidArgument(String),
+    /// An allocation sized by an argument (a node count, a cluster count, a search budget)
+    /// was refused: reported, since Rust's default on allocation failure is to abort.
+    OutOfMemory {
+        what: &'static str,
+        bytes: u128,
+    },
     /// The caller asked to stop (Ctrl-C) before the work finished.
     Interrupted,
 }
@@ -69,6 +75,11 @@ impl fmt::Display for Error {
                 write!(f, "{what} is {value}, more than the supported {limit}")
             }
             Error::InvalidArgument(message) => f.write_str(message),
+            Error::OutOfMemory { what, bytes } => write!(
+                f,
+                "{what} need {:.1} GB of memory, which could not be allocated",
+                *bytes as f64 / 1e9
+            ),
             Error::Interrupted => f.write_str("interrupted"),
         }
     }
@@ -76,7 +87,44 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Fails with `OutOfMemory` unless `bytes` can be allocated right now. Called before work whose
+/// memory is set by an argument rather than by data already in memory (a million-node graph
+/// from a three-element edge list, say): the allocator refuses such a request outright, so the
+/// probe, which is freed untouched, turns what would be an abort into an error.
+pub(crate) fn ensure_allocatable(bytes: u128, what: &'static str) -> Result<()> {
+    // Below this, any failure would be a machine already out of memory, not a bad argument.
+    const PROBED: u128 = 1 << 28;
+    if bytes < PROBED {
+        return Ok(());
+    }
+    let refused = Error::OutOfMemory { what, bytes };
+    let request = usize::try_from(bytes).map_err(|_| refused.clone())?;
+    let mut probe: Vec<u8> = Vec::new();
+    probe.try_reserve_exact(request).map_err(|_| refused)
+}
+
 /// Shorthand for building an `InvalidArgument` error.
 pub(crate) fn invalid<T>(message: impl Into<String>) -> Result<T> {
     Err(Error::InvalidArgument(message.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocations_beyond_any_memory_are_errors() {
+        assert!(ensure_allocatable(1 << 20, "a small table").is_ok());
+        for bytes in [1u128 << 62, u128::MAX] {
+            let err = ensure_allocatable(bytes, "the table").unwrap_err();
+            assert!(matches!(
+                err,
+                Error::OutOfMemory {
+                    what: "the table",
+                    ..
+                }
+            ));
+            assert!(err.to_string().starts_with("the table need"));
+        }
+    }
 }

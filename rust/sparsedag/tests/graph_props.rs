@@ -133,7 +133,7 @@ proptest! {
             prop_assert_eq!(layering_metrics(&g, &layering).unwrap().height, height);
         }
         let (offsets, nodes) = generations(&g);
-        prop_assert_eq!(offsets.len() as u32, height + 1);
+        prop_assert_eq!(offsets.len() as u64, height + 1);
         for level in 0..height as usize {
             for &v in &nodes[offsets[level]..offsets[level + 1]] {
                 prop_assert_eq!(reference[v as usize] as usize, level);

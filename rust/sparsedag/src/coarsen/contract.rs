@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use super::group::group_pairs;
 use super::undirected::{map_row_ranges, EdgeList};
 use crate::error::{invalid, Error, Result};
+use crate::graph::MAX_NODES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Reduce {
@@ -151,6 +152,14 @@ pub fn check_cluster(cluster: &[u32], n: usize, num_clusters: usize) -> Result<(
             "cluster has {} entries but the graph has {n} nodes",
             cluster.len()
         ));
+    }
+    // Cluster ids are u32 node ids of the coarse graph.
+    if num_clusters as u64 > MAX_NODES {
+        return Err(Error::TooLarge {
+            what: "the number of clusters",
+            value: num_clusters as u64,
+            limit: MAX_NODES,
+        });
     }
     if let Some(v) = cluster.iter().position(|&c| c as usize >= num_clusters) {
         return invalid(format!(

@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::contract::check_cluster;
-use crate::error::{invalid, Error, Result};
+use crate::error::{ensure_allocatable, invalid, Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PoolReduce {
@@ -86,6 +86,12 @@ pub fn pool<T: Feature>(
             i % dim.max(1)
         ));
     }
+    // The output is sized by num_clusters, an argument: a huge count must be an error, not
+    // an abort (check_cluster has bounded it, so the product cannot overflow u128).
+    ensure_allocatable(
+        num_clusters as u128 * dim as u128 * std::mem::size_of::<T>() as u128,
+        "the pooled features",
+    )?;
     let mut out = vec![T::ZERO; num_clusters * dim];
     if dim == 0 {
         return Ok(out);

@@ -8,7 +8,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::group::group_pairs;
-use crate::error::{invalid, Error, Result};
+use crate::error::{ensure_allocatable, invalid, Error, Result};
 use crate::graph::{check_node_count, NodeId};
 
 /// Edge lists this long are checked in parallel chunks.
@@ -282,7 +282,10 @@ pub(crate) fn checked_node_count<I: NodeId>(
         Some(n) => n,
         None => implied_node_count(src, dst)?,
     };
-    check_node_count(n)
+    let n = check_node_count(n)?;
+    // Offsets, ranks and clusters cost about 24 bytes a node however few the edges are.
+    ensure_allocatable((n as u128 + 1) * 24, "the per-node arrays of the graph")?;
+    Ok(n)
 }
 
 /// The error for edge `i`, known to hold an id outside `0..n` (src before dst).

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::csr::{group_by_key, offsets_from_keys, transpose, transpose_with_offsets};
 use super::{Dag, MAX_NODES};
-use crate::error::{invalid, Error, Result};
+use crate::error::{ensure_allocatable, invalid, Error, Result};
 
 /// Integer types accepted as node ids. Conversion saturates so that huge unsigned values are
 /// still reported as out of range rather than wrapping into valid ids.
@@ -76,6 +76,8 @@ pub(super) fn from_edges<I: NodeId>(
             limit: MAX_NODES,
         });
     }
+    // The offsets, cursors and orders cost about 24 bytes a node however few the edges are.
+    ensure_allocatable((n as u128 + 1) * 24, "the per-node arrays of the graph")?;
     if src.len() <= PARALLEL_CHUNK {
         return from_edges_sequential(src, dst, n, duplicates);
     }

@@ -3,8 +3,11 @@
 use std::collections::HashSet;
 
 use super::{check_node_count, Dag, DuplicatePolicy};
-use crate::error::{invalid, Error, Result};
+use crate::error::{ensure_allocatable, invalid, Error, Result};
 use crate::rng::Rng;
+
+/// The most edges a generated graph may have.
+const MAX_EDGES: u64 = u32::MAX as u64 * 4;
 
 fn build(n: usize, src: &[u32], dst: &[u32]) -> Result<Dag> {
     Dag::from_edges(src, dst, Some(n as u64), DuplicatePolicy::Reject)
@@ -35,15 +38,15 @@ fn pair_from_index(n: u64, index: u64) -> (u64, u64) {
 /// through geometric skipping over the pairs.
 pub fn random_dag(n: u64, p: Option<f64>, m: Option<u64>, seed: u64) -> Result<Dag> {
     let n = check_node_count(n)?;
-    let mut rng = Rng::new(seed);
-    let rank = rng.permutation(n);
     let pairs = (n as u64) * (n as u64).saturating_sub(1) / 2;
-    let chosen: Vec<u64> = match (p, m) {
+    // Arguments are checked before anything is drawn: a dense p on a large n asks for more
+    // edges than can ever be stored, and sampling them first would exhaust memory instead.
+    let expected_edges = match (p, m) {
         (Some(p), None) => {
             if !(0.0..=1.0).contains(&p) {
                 return invalid(format!("p must be a probability in [0, 1], got {p}"));
             }
-            sample_pairs_bernoulli(pairs, p, &mut rng)
+            (pairs as f64 * p) as u64
         }
         (None, Some(m)) => {
             if m > pairs {
@@ -51,16 +54,31 @@ pub fn random_dag(n: u64, p: Option<f64>, m: Option<u64>, seed: u64) -> Result<D
                     "m = {m} edges asked for, but {n} nodes have only {pairs} pairs"
                 ));
             }
-            sample_pairs_exact(pairs, m, &mut rng)
+            m
         }
         _ => return invalid("give exactly one of p (edge probability) and m (edge count)"),
     };
-    if chosen.len() as u64 > u32::MAX as u64 * 4 {
-        return Err(Error::TooLarge {
-            what: "the number of edges",
-            value: chosen.len() as u64,
-            limit: u32::MAX as u64 * 4,
-        });
+    let too_many_edges = |value: u64| Error::TooLarge {
+        what: "the number of edges",
+        value,
+        limit: MAX_EDGES,
+    };
+    if expected_edges > MAX_EDGES {
+        return Err(too_many_edges(expected_edges));
+    }
+    // The sampled pair indices, the edge arrays and the graph: about 40 bytes an edge, 28 a node.
+    ensure_allocatable(
+        expected_edges as u128 * 40 + n as u128 * 28,
+        "the random graph's edges and nodes",
+    )?;
+    let mut rng = Rng::new(seed);
+    let rank = rng.permutation(n);
+    let chosen: Vec<u64> = match p {
+        Some(p) => sample_pairs_bernoulli(pairs, p, &mut rng),
+        None => sample_pairs_exact(pairs, expected_edges, &mut rng),
+    };
+    if chosen.len() as u64 > MAX_EDGES {
+        return Err(too_many_edges(chosen.len() as u64));
     }
     // Pair (i, j), i < j, becomes the edge rank[i] -> rank[j]: acyclic by construction.
     let mut src = Vec::with_capacity(chosen.len());

@@ -40,7 +40,8 @@ pub fn io_efficient_network(
     // The stream of values in the order they enter fast memory: input k is loaded just before
     // the k-th neuron, which reads it, so every input is used (when there are enough neurons).
     let mut stream: Vec<usize> = Vec::with_capacity(n);
-    let mut chosen: Vec<usize> = Vec::with_capacity(degree);
+    // A neuron reads at most the values before it, whatever `degree` asks for.
+    let mut chosen: Vec<usize> = Vec::with_capacity(degree.min(n));
     for k in 0..neurons {
         let v = inputs + k;
         chosen.clear();

@@ -6,8 +6,8 @@ use crate::graph::Dag;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LayeringMetrics {
-    /// Number of layers used (max layer + 1; 0 for an empty graph).
-    pub height: u32,
+    /// Number of layers used (max layer + 1; 0 for an empty graph): up to 2^32, so a u64.
+    pub height: u64,
     /// Largest number of real nodes in one layer.
     pub width: u64,
     /// Largest number of real plus dummy nodes in one layer.
@@ -39,22 +39,41 @@ pub fn layering_metrics(dag: &Dag, layer: &[u32]) -> Result<LayeringMetrics> {
     let Some(&top) = layer.iter().max() else {
         return Ok(LayeringMetrics::default());
     };
-    let height = top as usize + 1;
-    let mut real = vec![0u64; height];
+    let height = top as u64 + 1;
+    // A valid layering may leave most layer numbers empty (node 3 in layer 4e9, say): then the
+    // counts are kept per distinct layer where a node sits or a run of dummies starts, which
+    // is where the widths can peak, instead of per layer number.
+    let sparse: Option<Vec<u32>> = (height > (layer.len() + dag.num_edges()) as u64).then(|| {
+        let mut slots: Vec<u32> = layer.to_vec();
+        slots.extend(dag.edge_iter().filter_map(|(u, v)| {
+            let (a, b) = (layer[u as usize], layer[v as usize]);
+            (b - a > 1).then_some(a + 1)
+        }));
+        slots.sort_unstable();
+        slots.dedup();
+        slots
+    });
+    let slot = |l: u32| match &sparse {
+        // Every looked-up layer is in the list by construction.
+        Some(slots) => slots.partition_point(|&s| s < l),
+        None => l as usize,
+    };
+    let slots = sparse.as_ref().map_or(height as usize, Vec::len);
+    let mut real = vec![0u64; slots];
     for &l in layer {
-        real[l as usize] += 1;
+        real[slot(l)] += 1;
     }
     // Difference array: an edge spanning layers a..b puts a dummy in each of a+1..b-1.
-    let mut dummy_delta = vec![0i64; height + 1];
+    let mut dummy_delta = vec![0i64; slots + 1];
     let (mut dummies, mut total_span) = (0u64, 0u64);
     for (u, v) in dag.edge_iter() {
-        let (a, b) = (layer[u as usize] as usize, layer[v as usize] as usize);
+        let (a, b) = (layer[u as usize], layer[v as usize]);
         let span = (b - a) as u64;
         total_span += span;
         dummies += span - 1;
         if span > 1 {
-            dummy_delta[a + 1] += 1;
-            dummy_delta[b] -= 1;
+            dummy_delta[slot(a + 1)] += 1;
+            dummy_delta[slot(b)] -= 1;
         }
     }
     let mut running = 0i64;
@@ -64,7 +83,7 @@ pub fn layering_metrics(dag: &Dag, layer: &[u32]) -> Result<LayeringMetrics> {
         width_with_dummies = width_with_dummies.max(count + running as u64);
     }
     Ok(LayeringMetrics {
-        height: height as u32,
+        height,
         width: real.iter().copied().max().unwrap_or(0),
         width_with_dummies,
         dummies,

@@ -30,11 +30,11 @@ pub fn min_width(dag: &Dag, width: Option<usize>) -> Vec<u32> {
             .collect(),
         Some(ubw) => C_VALUES.map(|c| (ubw, c)).to_vec(),
     };
-    let runs: Vec<((u64, u64, u32), Vec<u32>)> = configs
+    let runs: Vec<((u64, u64, u64), Vec<u32>)> = configs
         .par_iter()
         .map(|&(ubw, c)| {
             let layer = min_width_run(dag, ubw, c);
-            let key = layering_metrics(dag, &layer).map_or((u64::MAX, u64::MAX, u32::MAX), |m| {
+            let key = layering_metrics(dag, &layer).map_or((u64::MAX, u64::MAX, u64::MAX), |m| {
                 (m.width_with_dummies, m.dummies, m.height)
             });
             (key, layer)

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::problem::Problem;
 use crate::cancel::Cancel;
-use crate::error::{invalid, Result};
+use crate::error::{invalid, Error, Result};
 
 /// Scheduled sets explored before giving up, unless the caller says otherwise.
 pub const DEFAULT_MAX_STATES: usize = 2_000_000;
@@ -91,6 +91,12 @@ pub fn exact_order(problem: &Problem, max_states: usize, cancel: &Cancel) -> Res
                                  exact search: use method=\"min_memory\" or raise max_states"
                             ));
                         }
+                        // A large max_states lets the table outgrow memory; the growth must
+                        // end in an error, not an abort.
+                        next.try_reserve(1).map_err(|_| Error::OutOfMemory {
+                            what: "the scheduled sets of the exact search",
+                            bytes: (total as u128) * std::mem::size_of::<(u128, Entry)>() as u128,
+                        })?;
                         next.insert(grown, candidate);
                     }
                 }

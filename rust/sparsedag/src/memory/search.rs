@@ -32,7 +32,7 @@ pub struct Effort {
 }
 
 impl Effort {
-    /// At `effort = e` on `n` nodes: beam width `ceil(8 e)`; `e * max(150 n, min(300 n,
+    /// At `effort = e` on `n` nodes: beam width `ceil(8 e)` (at most `max(8, 2^24 / n)`); `e * max(150 n, min(300 n,
     /// 300,000))` annealing moves (300 per node, at most 300,000, never fewer than 150 per
     /// node); windows of 40 steps re-ordered by a beam of width `ceil(128 e)` until
     /// `ceil(5 e)` windows in a row fail; and an exact search of up to `100,000 e` scheduled
@@ -53,7 +53,7 @@ impl Effort {
             });
         }
         Ok(Effort {
-            beam_width: (8.0 * effort).ceil() as usize,
+            beam_width: (8.0 * effort).ceil().min(max_beam_width(n) as f64) as usize,
             beam_branching: 8,
             anneal_moves: (effort * moves_per_unit_effort(n)).min(1e9) as usize,
             exact_states: (100_000.0 * effort).min(1e7) as usize,
@@ -62,6 +62,14 @@ impl Effort {
             window_tries: (5.0 * effort).ceil().min(1e6) as usize,
         })
     }
+}
+
+/// The widest beam on `n` nodes: every beam state holds O(n) data and the history n entries per
+/// state, so an unbounded width (effort=1e9 asked for 8e9 states) would exhaust memory before
+/// the search starts. About 2^24 node slots stay within a few hundred MB; the default width of
+/// 8 is never cut.
+fn max_beam_width(n: usize) -> usize {
+    ((1usize << 24) / n.max(1)).max(8)
 }
 
 /// Steps of one re-optimised window: long enough to re-order about a layer of a
@@ -137,4 +145,20 @@ pub fn min_memory_order(
         );
     }
     Ok(best.map(|(_, o)| o).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_effort_keeps_the_beam_allocatable() {
+        // effort=1e300 used to ask for a beam of 8e300 states (a capacity-overflow panic);
+        // 1e9 for a history of 1.6e13 entries (an aborting allocation).
+        for effort in [1e9, 1e300] {
+            let e = Effort::scaled(effort, 2000).unwrap();
+            assert_eq!(e.beam_width, (1 << 24) / 2000);
+        }
+        assert_eq!(Effort::scaled(1.0, 10_000_000).unwrap().beam_width, 8);
+    }
 }
