@@ -15,7 +15,8 @@
 //! `two_approx` | `generation`, the last not for `layered`), neurons, batch, then for `copies`
 //! the number of networks side by side (default 1) and the number of timed runs (default 3).
 //! Layered networks have layers of 50,000 neurons, each reading 16 random neurons of the
-//! layer before; efficient networks are `io_efficient_network(64, neurons, 16, 4096)`;
+//! layer before; efficient networks are `io_efficient_network(64, neurons, 16, 4096)` (16 is
+//! the `degree=` option);
 //! `copies` puts that many I/O-efficient networks of `neurons / copies` neurons side by side
 //! (independent models, ids one after the other; their generation order runs one after the
 //! other, the layer order interleaves them layer by layer). Orders are built for M = 4096.
@@ -25,7 +26,8 @@
 //! `block=B` neurons (default 4095), run by `EdgeExecutionPlan` (the function to read in
 //! `cg_annotate` is then `BoundEdgePlan::run_tile`); `layer-edges` is the layer order written
 //! as an edge order, through the same edge executor. Options after the positional arguments,
-//! as `key=value`: `width=` and `degree=` of the layered network (defaults 50000 and 16),
+//! as `key=value`: `width=` of the layered network (default 50000), `degree=` (in-edges per
+//! neuron of every network kind, default 16),
 //! `block=`. For example, the layered network of in-degree 32 with layers of 65,536 neurons
 //! (4 x the 16,384 rows of 16 floats that fit in 1 MiB), batch 16, blocks of 4095:
 //!
@@ -70,14 +72,14 @@ fn layered(neurons: usize, width: usize, degree: usize, seed: u64) -> Dag {
 }
 
 /// `copies` I/O-efficient networks side by side (ids of copy c after those of copy c - 1),
-/// each `io_efficient_network(64, neurons / copies, 16, 4096)` with its own seed; the
+/// each `io_efficient_network(64, neurons / copies, degree, 4096)` with its own seed; the
 /// generation order runs them one after the other.
-fn side_by_side(neurons: usize, copies: usize) -> (Dag, Vec<u32>) {
+fn side_by_side(neurons: usize, copies: usize, degree: usize) -> (Dag, Vec<u32>) {
     let (mut src, mut dst) = (Vec::new(), Vec::new());
     let mut offset = 0u32;
     for c in 0..copies {
         let (d, _) =
-            io_efficient_network(64, neurons / copies, DEGREE, FAST_MEMORY, c as u64).unwrap();
+            io_efficient_network(64, neurons / copies, degree, FAST_MEMORY, c as u64).unwrap();
         let (s, t) = d.edges();
         src.extend(s.iter().map(|&u| u + offset));
         dst.extend(t.iter().map(|&v| v + offset));
@@ -124,11 +126,11 @@ fn main() {
     let runs: usize = args.get(6).map_or(3, |r| r.parse().unwrap());
     let (dag, generation) = match kind {
         "copies" => {
-            let (d, o) = side_by_side(neurons, copies);
+            let (d, o) = side_by_side(neurons, copies, degree);
             (d, Some(o))
         }
         "efficient" => {
-            let (d, o) = io_efficient_network(64, neurons, DEGREE, FAST_MEMORY, 0).unwrap();
+            let (d, o) = io_efficient_network(64, neurons, degree, FAST_MEMORY, 0).unwrap();
             (d, Some(o))
         }
         _ => (layered(neurons, width, degree, 0), None),
