@@ -6,7 +6,7 @@ scipy.sparse and networkx interop and friendly errors.
 
 from __future__ import annotations
 
-from typing import Any
+import typing as _typing
 
 from . import datasets, sparse
 from ._coarsen import (
@@ -126,7 +126,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+if _typing.TYPE_CHECKING:
+    from . import plot
+
+
+def __getattr__(name: str) -> object:
     # sparsedag.plot needs matplotlib, an optional dependency: load it on first use only, so
     # that `import sparsedag` stays fast and works without matplotlib.
     if name == "plot":
