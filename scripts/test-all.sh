@@ -31,8 +31,8 @@ auditwheel show target/wheels/sparsedag-*.whl
 python -m pip install -q --no-deps --force-reinstall target/wheels/sparsedag-*.whl
 
 step "python lints"
-ruff check python tests benches
-ruff format --check python tests benches
+ruff check python tests benches examples
+ruff format --check python tests benches examples
 
 step "type stubs match the extension module"
 (cd /tmp && python -m mypy.stubtest sparsedag._core --concise)
