@@ -7,6 +7,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _core
+from ._args import count
 from ._dag import as_dag
 
 __all__ = ["LAYERING_METHODS", "layering", "layering_metrics", "promote_layering"]
@@ -39,7 +40,8 @@ def layering(
     adds dummy nodes. ``graph`` is a :class:`Dag`, a networkx DiGraph or a scipy.sparse
     adjacency matrix. Long runs release the GIL and stop on Ctrl-C.
     """
-    return _core.layering(as_dag(graph)._core, method, width, promote)
+    bound = None if width is None else count(width, "width")
+    return _core.layering(as_dag(graph)._core, method, bound, promote)
 
 
 def promote_layering(graph: Any, layers: Any) -> np.ndarray:
