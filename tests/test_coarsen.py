@@ -348,6 +348,7 @@ def test_pyg_entry_point_keeps_both_directions():
         (lambda: sd.pool(np.ones((5, 2)), [0, 0, 1, 1, 1], num_clusters=1), ValueError, "0..1"),
         (lambda: sd.pool(np.ones((5, 2)), [0] * 5, "median"), ValueError, "reduce"),
         (lambda: sd.pool(np.ones((2, 2)), [0, -1]), ValueError, "non-negative"),
+        (lambda: sd.kmis(VSRC, VDST, 5, seed=-1), ValueError, "seed must be >= 0"),
         # sized by arguments: these used to abort the interpreter on a failed allocation
         (lambda: sd.pool(np.ones((2, 2)), [0, 1], num_clusters=10**12), OverflowError, "clust"),
         (lambda: sd.pool(np.ones((0, 2**40)), [], num_clusters=2**20), MemoryError, "GB"),

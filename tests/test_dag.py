@@ -60,6 +60,9 @@ def test_networkx_labels_roundtrip():
     assert set(back.edges) == set(nxg.edges)
     layers = g.to_dict(sd.layering(g))
     assert layers == {"a": 0, ("t", 1): 1, 3.5: 2, "lonely": 0}
+    # a float id used to be truncated to another node's label ([0.5] gave ["a"])
+    with pytest.raises(TypeError, match="node ids must be integers"):
+        g.label([0.5])
 
 
 def test_networkx_graph_accepted_by_algorithms():

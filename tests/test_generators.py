@@ -93,3 +93,44 @@ def test_random_dag_refuses_more_edges_than_fit_before_drawing_them():
         sd.random_dag(10**9, p=0.5)
     with pytest.raises(OverflowError, match="number of edges"):
         sd.random_dag(10**6, m=10**11)
+
+
+def test_layered_generators_refuse_more_edges_than_fit_before_drawing_them():
+    # two layers of 500,000 nodes at density 1 ask for 2.5e11 edges; drawing them first used
+    # to abort on a failed allocation
+    with pytest.raises(OverflowError, match="expected number of edges"):
+        sd.planted_layered_dag(10**6, 2, 1.0)
+
+
+PLANTED_INTERRUPT = """
+import time, sparsedag as sd
+print("ready", flush=True)
+t0 = time.perf_counter()
+try:
+    # two layers of 150,000 nodes: 2.25e10 pairs visited, whatever the density
+    sd.planted_layered_dag(300_000, 2, 0.0)
+    print("finished", flush=True)
+except KeyboardInterrupt:
+    print(f"interrupted after {time.perf_counter() - t0:.2f}s", flush=True)
+"""
+
+
+def test_layered_generators_stop_on_ctrl_c():
+    # the pair loop ignored the cancel flag, so Ctrl-C waited for every pair
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", PLANTED_INTERRUPT],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    assert "interrupted after" in out, (out, err)

@@ -211,8 +211,13 @@ def test_bad_inputs():
     for bad in (None, float("nan")):
         with pytest.raises(TypeError, match="fast_memory must be an integer"):
             sd.io_cost(g, [0, 1, 2], bad)
+    # any memory of at least the node count behaves alike; 2**70 was an OverflowError
+    assert sd.io_bounds(g, 2**70) == sd.io_bounds(g, 3)
     with pytest.raises(ValueError, match="neurons must be >= 0"):
         sd.io_efficient_network(2, -10, 1, 4)
+    # the node count inputs + neurons wrapped to 0 in release builds and ran out of memory
+    with pytest.raises(ValueError, match="do not fit in u32 ids"):
+        sd.io_efficient_network(2**63, 2**63, 1, 2)
     with pytest.raises(ValueError, match="degree must lie"):
         sd.io_efficient_network(2, 10, 4, 4)
     with pytest.raises(ValueError, match="at least one input"):

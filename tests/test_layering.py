@@ -132,6 +132,11 @@ def test_unknown_method_and_misplaced_width():
         sd.layering(g, method="fastest")
     with pytest.raises(ValueError, match="takes no width"):
         sd.layering(g, method="alap", width=3)
+    # True used to be read as width 1, and -1 failed as "can't convert negative int to unsigned"
+    with pytest.raises(TypeError, match="width must be an integer"):
+        sd.layering(g, method="coffman_graham", width=True)
+    with pytest.raises(ValueError, match="width must be >= 0"):
+        sd.layering(g, method="coffman_graham", width=-1)
 
 
 def test_method_aliases():

@@ -235,6 +235,16 @@ def test_lower_bound_on_layered_graphs(seed):
 
 def test_lower_bound_bad_inputs():
     g = sd.Dag.from_edges([0, 1], [1, 2])
+    # finite sizes whose sum overflows made peaks inf and differences NaN: peak_memory
+    # returned inf and min_memory on 2,000 nodes never finished
+    huge = [1e308, 1e308, 1e308]
+    for call in (
+        lambda: sd.peak_memory(g, [0, 1, 2], huge),
+        lambda: sd.peak_memory_lower_bound(g, huge),
+        lambda: sd.topological_order(g, "min_memory", sizes=huge),
+    ):
+        with pytest.raises(ValueError, match="sizes sum to inf"):
+            call()
     with pytest.raises(ValueError, match="sizes has 2 entries"):
         sd.peak_memory_lower_bound(g, [1.0, 2.0])
     with pytest.raises(ValueError, match="not finite"):

@@ -47,6 +47,9 @@ def test_is_topological_order_rejects():
     assert not sd.is_topological_order(g, [0, 0, 2])
     assert not sd.is_topological_order(g, [0, 1])
     assert not sd.is_topological_order(g, [0, 1, 5])
+    # the error names the edge that an order breaks, with both positions
+    with pytest.raises(ValueError, match=r"edge 1 -> 2 points backwards \(2 is at position 1, "):
+        sd.peak_memory(g, [0, 2, 1], [1.0, 1.0, 1.0])
 
 
 def test_order_bad_arguments():

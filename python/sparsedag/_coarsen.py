@@ -9,6 +9,7 @@ from typing import Any, NamedTuple, Optional
 import numpy as np
 
 from . import _core
+from ._args import count
 from ._dag import Dag, _id_array
 
 __all__ = [
@@ -180,7 +181,7 @@ def _run_kmis(
         _rank_array(rank),
         _score_array(scores),
         heuristic,
-        seed,
+        None if seed is None else count(seed, "seed"),
         strategy,
     )
 

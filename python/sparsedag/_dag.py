@@ -126,7 +126,11 @@ class Dag:
 
     def label(self, ids: Any) -> list[Hashable]:
         """The labels of the given node ids (the ids themselves when there are no labels)."""
-        ids = np.asarray(ids, dtype=np.int64).ravel()
+        ids = np.asarray(ids)
+        if ids.size and ids.dtype.kind not in "iu":
+            # a float id would be truncated to another node's label
+            raise TypeError(f"node ids must be integers, got dtype {ids.dtype}")
+        ids = ids.astype(np.int64).ravel()
         if ids.size and (ids.min() < 0 or ids.max() >= self.num_nodes):
             raise IndexError(f"node ids must lie in 0..{self.num_nodes}")
         if self._labels is None:

@@ -104,6 +104,9 @@ def _network(net_or_dag: Any, inputs: Any, outputs: Any) -> tuple[Dag, Any, Any]
 
 def _fast_memory(fast_memory: Any) -> int:
     fast_memory = integer(fast_memory, "fast_memory")
+    if fast_memory >= 2**64:
+        # Every memory of at least the node count behaves alike; the core takes a u64.
+        return 2**64 - 1
     if fast_memory < 2:
         raise ValueError(
             f"fast_memory = {fast_memory} is too small: processing an edge needs the "

@@ -7,6 +7,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _core
+from ._args import count
 from ._dag import as_dag
 from ._progress import progress_delay
 
@@ -45,8 +46,9 @@ def layering(
     ``feasible tree``, then the count of ``pivots``): ``True`` always, ``False`` never,
     ``None`` (default) on a terminal once the call has run for a second.
     """
+    bound = None if width is None else count(width, "width")
     delay = progress_delay(progress)
-    return _core.layering(as_dag(graph)._core, method, width, promote, delay)
+    return _core.layering(as_dag(graph)._core, method, bound, promote, delay)
 
 
 def promote_layering(graph: Any, layers: Any) -> np.ndarray:

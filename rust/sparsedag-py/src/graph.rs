@@ -163,7 +163,9 @@ type Layered<'py> = (PyDag, Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>
 #[pyfunction]
 #[pyo3(signature = (n, seed=0))]
 fn layered_graph(py: Python<'_>, n: u64, seed: u64) -> PyResult<Layered<'_>> {
-    let g = run_interruptible(py, |_| generators::layered_graph(n, seed))?;
+    let g = run_interruptible(py, |cancel| {
+        generators::layered_graph_cancellable(n, seed, cancel)
+    })?;
     Ok((
         PyDag::new(g.dag),
         to_int64_array(py, g.layer),
@@ -180,8 +182,8 @@ fn planted_layered_dag(
     density: f64,
     seed: u64,
 ) -> PyResult<(PyDag, Bound<'_, PyArray1<i64>>)> {
-    let g = run_interruptible(py, |_| {
-        generators::planted_layered(n, layers, density, seed)
+    let g = run_interruptible(py, |cancel| {
+        generators::planted_layered_cancellable(n, layers, density, seed, cancel)
     })?;
     Ok((PyDag::new(g.dag), to_int64_array(py, g.layer)))
 }

@@ -126,7 +126,9 @@ pub fn check_order(dag: &Dag, order: &[u32]) -> Result<()> {
         .find(|&(u, v)| position[u as usize] > position[v as usize])
     {
         return invalid(format!(
-            "not a topological order: {v} comes before its predecessor {u}"
+            "not a topological order: the edge {u} -> {v} points backwards ({v} is at \
+             position {}, its predecessor {u} at position {})",
+            position[v as usize], position[u as usize]
         ));
     }
     Ok(())

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use super::{check_node_count, Dag, DuplicatePolicy};
+use crate::cancel::Cancel;
 use crate::error::{ensure_allocatable, invalid, Error, Result};
 use crate::rng::Rng;
 
@@ -173,11 +174,15 @@ fn consecutive_layer_edges(
     rng: &mut Rng,
     src: &mut Vec<u32>,
     dst: &mut Vec<u32>,
-) {
+    cancel: &Cancel,
+) -> Result<()> {
     for l in 0..starts.len().saturating_sub(2) {
         let (a0, a1, b1) = (starts[l], starts[l + 1], starts[l + 2]);
         let mut has_out = vec![false; a1 - a0];
         for v in a1..b1 {
+            // Every pair of adjacent-layer nodes is visited, whatever the density: poll here
+            // so that a graph of two huge layers can still be stopped.
+            cancel.check()?;
             let mut has_in = false;
             for u in a0..a1 {
                 if rng.next_f64() < density {
@@ -200,13 +205,45 @@ fn consecutive_layer_edges(
             dst.push(v as u32);
         }
     }
+    Ok(())
+}
+
+/// Refuses a layered graph whose edges could not be stored, before any is drawn: about
+/// `density` of the node pairs of adjacent layers (times `extra` for skip edges) plus one
+/// fallback edge per node; the drawn edges, the graph and the layers cost about 40 bytes an
+/// edge and 40 a node.
+fn check_layered_size(starts: &[usize], density: f64, extra: f64) -> Result<()> {
+    let n = starts.last().copied().unwrap_or(0);
+    let pairs: f64 = starts
+        .windows(3)
+        .map(|w| (w[1] - w[0]) as f64 * (w[2] - w[1]) as f64)
+        .sum();
+    let expected = (pairs * density + n as f64) * extra;
+    if expected > MAX_EDGES as f64 {
+        return Err(Error::TooLarge {
+            what: "the expected number of edges",
+            value: expected as u64,
+            limit: MAX_EDGES,
+        });
+    }
+    ensure_allocatable(
+        expected as u128 * 40 + n as u128 * 40,
+        "the layered graph's edges and nodes",
+    )
 }
 
 /// Topoformer-style layered graph (Gagrani et al., NeurIPS 2022): L = ceil(sqrt(n (1/W - 1)))
 /// layers with W ~ U(0.25, 0.5), layer sizes spread ±75 % around n / L, consecutive-layer edge
 /// density 0.2, skip edges adding 14 % more, and node sizes from a Gaussian mixture.
 pub fn layered_graph(n: u64, seed: u64) -> Result<LayeredDag> {
+    layered_graph_cancellable(n, seed, crate::cancel::never())
+}
+
+/// [`layered_graph`], stopping with `Interrupted` once `cancel` is requested.
+pub fn layered_graph_cancellable(n: u64, seed: u64, cancel: &Cancel) -> Result<LayeredDag> {
     let n = check_node_count(n)?;
+    // The layer weights and node arrays: about 40 bytes a node.
+    ensure_allocatable(n as u128 * 40, "the layered graph's nodes")?;
     let mut rng = Rng::new(seed);
     if n == 0 {
         return Ok(LayeredDag {
@@ -219,8 +256,9 @@ pub fn layered_graph(n: u64, seed: u64) -> Result<LayeredDag> {
     let layers = ((n as f64 * (1.0 / w - 1.0)).sqrt().ceil() as usize).clamp(1, n);
     let weights: Vec<f64> = (0..layers).map(|_| rng.uniform(0.25, 1.75)).collect();
     let starts = layer_starts(&layer_sizes(n, &weights));
+    check_layered_size(&starts, 0.2, 1.14)?;
     let (mut src, mut dst) = (Vec::new(), Vec::new());
-    consecutive_layer_edges(&starts, 0.2, &mut rng, &mut src, &mut dst);
+    consecutive_layer_edges(&starts, 0.2, &mut rng, &mut src, &mut dst, cancel)?;
 
     if layers >= 3 {
         let skip_edges = (0.14 * src.len() as f64).round() as usize;
@@ -276,6 +314,17 @@ fn planted_layers(starts: &[usize]) -> Vec<u32> {
 /// has every edge span 1, so it minimises height, total span and dummies at once; node ids are
 /// shuffled so that algorithms cannot read the answer off the ids.
 pub fn planted_layered(n: u64, layers: u64, density: f64, seed: u64) -> Result<LayeredDag> {
+    planted_layered_cancellable(n, layers, density, seed, crate::cancel::never())
+}
+
+/// [`planted_layered`], stopping with `Interrupted` once `cancel` is requested.
+pub fn planted_layered_cancellable(
+    n: u64,
+    layers: u64,
+    density: f64,
+    seed: u64,
+    cancel: &Cancel,
+) -> Result<LayeredDag> {
     let n = check_node_count(n)?;
     if layers == 0 || layers as usize > n.max(1) {
         return invalid(format!(
@@ -285,6 +334,8 @@ pub fn planted_layered(n: u64, layers: u64, density: f64, seed: u64) -> Result<L
     if !(0.0..=1.0).contains(&density) {
         return invalid(format!("density must be in [0, 1], got {density}"));
     }
+    // The layer weights, the relabelling and the node arrays: about 40 bytes a node.
+    ensure_allocatable(n as u128 * 40, "the layered graph's nodes")?;
     let mut rng = Rng::new(seed);
     if n == 0 {
         return Ok(LayeredDag {
@@ -295,8 +346,9 @@ pub fn planted_layered(n: u64, layers: u64, density: f64, seed: u64) -> Result<L
     }
     let weights: Vec<f64> = (0..layers).map(|_| rng.uniform(0.25, 1.75)).collect();
     let starts = layer_starts(&layer_sizes(n, &weights));
+    check_layered_size(&starts, density, 1.0)?;
     let (mut src, mut dst) = (Vec::new(), Vec::new());
-    consecutive_layer_edges(&starts, density, &mut rng, &mut src, &mut dst);
+    consecutive_layer_edges(&starts, density, &mut rng, &mut src, &mut dst, cancel)?;
     let by_position = planted_layers(&starts);
     let relabel = rng.permutation(n);
     let mut layer = vec![0u32; n];

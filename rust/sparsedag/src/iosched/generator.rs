@@ -3,7 +3,7 @@
 //! set always fits and inference costs exactly the lower bound (each input loaded once, each
 //! output written once, nothing spilled), for `degree <= M - 1` connections per neuron.
 
-use crate::error::{invalid, Result};
+use crate::error::{ensure_allocatable, invalid, Error, Result};
 use crate::graph::{Dag, DuplicatePolicy};
 use crate::rng::Rng;
 
@@ -30,11 +30,28 @@ pub fn io_efficient_network(
     if inputs == 0 {
         return invalid("the network needs at least one input");
     }
-    let n = inputs + neurons;
-    if n as u64 > u32::MAX as u64 {
-        return invalid(format!("{n} nodes do not fit in u32 ids"));
-    }
+    // Checked: two counts near 2**63 would wrap to a small node count in release builds.
+    let n = match inputs.checked_add(neurons) {
+        Some(n) if n as u64 <= u32::MAX as u64 => n,
+        _ => {
+            return invalid(format!(
+                "{inputs} inputs and {neurons} neurons do not fit in u32 ids"
+            ))
+        }
+    };
     let window = fast_memory - 1;
+    // Each neuron reads at most `degree` of the last `window` values: refuse edge lists that
+    // could not be stored before drawing them (the arrays and the graph, about 40 bytes an
+    // edge and 40 a node).
+    let edges = neurons as u128 * degree.min(window).min(n) as u128;
+    if edges > u32::MAX as u128 * 4 {
+        return Err(Error::TooLarge {
+            what: "the number of edges",
+            value: u64::try_from(edges).unwrap_or(u64::MAX),
+            limit: u32::MAX as u64 * 4,
+        });
+    }
+    ensure_allocatable(edges * 40 + n as u128 * 40, "the network's edges and nodes")?;
     let mut rng = Rng::new(seed);
     let (mut src, mut dst) = (Vec::new(), Vec::new());
     // The stream of values in the order they enter fast memory: input k is loaded just before

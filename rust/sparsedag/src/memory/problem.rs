@@ -74,6 +74,17 @@ impl<'a> Problem<'a> {
                 sizes[v]
             ));
         }
+        // Every step memory is a partial sum of the sizes. If the total overflows, peaks
+        // become inf and differences inf - inf = NaN, which no comparison orders: the searches
+        // would rank orders arbitrarily or never finish (min_memory with sizes of 1e308 ran
+        // without end).
+        let total: f64 = sizes.iter().sum();
+        if !total.is_finite() {
+            return invalid(format!(
+                "the sizes sum to {total}, beyond the largest float; scale them down \
+                 (a peak is a sum of sizes and must stay finite)"
+            ));
+        }
         Ok(Problem { dag, sizes, model })
     }
 
