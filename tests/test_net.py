@@ -528,3 +528,34 @@ def test_normal_init_weight_decay_and_string_labels():
         with pytest.raises(ValueError, match="not seen in training"):
             net.score(X[:2], np.array(["low", "huge"]))
     assert norms[1] < 0.9 * norms[0]
+
+
+def test_class_labels_belong_to_one_fit():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(60, 3))
+    bits = (X[:, 0] > 0).astype(int)
+    net = sd.DagNet(stack_graph([3, 5, 2]), seed=1)
+    net.fit(X, np.array(["no", "yes"])[bits], loss="cross_entropy", epochs=3, progress=False)
+    assert set(net.predict(X)) <= {"no", "yes"}
+    # a new fit with other labels neither rejects them nor answers with the old names
+    net.fit(X, np.array(["off", "on"])[bits], loss="cross_entropy", epochs=3, progress=False)
+    assert set(net.predict(X)) <= {"off", "on"}
+    net.fit(X, bits, loss="cross_entropy", epochs=3, progress=False)
+    assert net.classes_ is None and set(net.predict(X).tolist()) <= {0, 1}
+    # one class in y: the unused output is no class, so every prediction is that class
+    net.fit(X, np.full(60, "only"), loss="cross_entropy", epochs=1, progress=False)
+    assert (net.predict(X) == "only").all()
+    with pytest.raises(ValueError, match="3 classes but the network has 2 outputs"):
+        net.fit(X, np.array(["a", "b", "c"])[np.arange(60) % 3], loss="cross_entropy",
+                progress=False)  # fmt: skip
+    with pytest.raises(TypeError, match="complex"):
+        net.fit(X, bits + 0.5j, loss="cross_entropy", progress=False)
+    for huge in (np.full(60, 1e20), np.full(60, 2**63, dtype=np.uint64)):
+        with pytest.raises(ValueError, match=r"y\[0\] = 1e\+20|y\[0\] = 9223372036854775808"):
+            net.fit(X, huge, loss="cross_entropy", progress=False)
+    pm = sd.ParallelMLPs(3, 2, widths=[4], repetitions=2, seed=2)
+    pm.fit(X, np.array(["no", "yes"])[bits], loss="cross_entropy", epochs=40, lr=0.1,
+           progress=False)  # fmt: skip
+    assert pm.predict(X).dtype.kind == "U" and set(pm.predict(X).ravel()) <= {"no", "yes"}
+    assert (pm.score(X, np.array(["no", "yes"])[bits]) > 0.6).all()
+    assert set(pm.extract(1).predict(X)) <= {"no", "yes"}

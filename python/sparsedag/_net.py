@@ -330,18 +330,32 @@ class DagNet:
         if loss == "cross_entropy":
             if array.ndim != 1:
                 raise ValueError("cross_entropy needs y as one class label per sample (1-D)")
-            if array.dtype.kind in "iu":
-                return np.ascontiguousarray(array, dtype=np.int64)
-            if array.dtype.kind == "f":
-                if not np.isfinite(array).all():
+            if array.dtype.kind == "c":
+                raise TypeError(f"class labels must not be complex, got dtype {array.dtype}")
+            if array.dtype.kind in "uf":
+                if array.dtype.kind == "f" and not np.isfinite(array).all():
                     raise ValueError("y contains NaN or infinity")
-                if not np.array_equal(array, np.round(array)):
+                if array.dtype.kind == "f" and not np.array_equal(array, np.round(array)):
                     raise ValueError("cross_entropy labels must be whole numbers")
+                # Checked before the int64 cast, which would wrap or saturate these.
+                too_large = np.flatnonzero(array >= 2**32)
+                if too_large.size:
+                    i = too_large[0]
+                    raise ValueError(
+                        f"y[{i}] = {array[i]} is not a valid class label (labels are 0, 1, 2, ...)"
+                    )
+            if array.dtype.kind in "iuf":
                 return np.ascontiguousarray(array, dtype=np.int64)
             if array.dtype.kind == "b":
                 return array.astype(np.int64)
             if fitting and self.classes_ is None:
-                self.classes_ = np.unique(array)
+                classes = np.unique(array)
+                if len(classes) > width:
+                    raise ValueError(
+                        f"y holds {len(classes)} classes but the network has {width} outputs "
+                        "(one per class)"
+                    )
+                self.classes_ = classes
             if self.classes_ is None:
                 raise TypeError(f"y must hold class labels, got dtype {array.dtype}")
             codes = np.searchsorted(self.classes_, array)
@@ -393,6 +407,8 @@ class DagNet:
         self._core.reset_optimizer()
         self._epochs_done = 0
         self._history = {}
+        # The labels of an earlier fit must not rename this fit's classes.
+        self.classes_ = None
         self._train(
             X,
             y,
@@ -598,8 +614,10 @@ class DagNet:
         ``memory``/``schedule`` choose the evaluation order, as in :meth:`forward`."""
         out = self.forward(X, memory=memory, schedule=schedule)
         if self.loss_ == "cross_entropy":
-            labels = out.argmax(axis=1)
-            return self.classes_[labels] if self.classes_ is not None else labels
+            if self.classes_ is None:
+                return out.argmax(axis=1)
+            # Outputs beyond the classes seen in training name no class.
+            return self.classes_[out[:, : len(self.classes_)].argmax(axis=1)]
         return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
