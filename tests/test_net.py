@@ -559,3 +559,21 @@ def test_class_labels_belong_to_one_fit():
     assert pm.predict(X).dtype.kind == "U" and set(pm.predict(X).ravel()) <= {"no", "yes"}
     assert (pm.score(X, np.array(["no", "yes"])[bits]) > 0.6).all()
     assert set(pm.extract(1).predict(X)) <= {"no", "yes"}
+
+
+def test_divergence_raises_floating_point_error(small):
+    net, X = small
+    y = np.random.default_rng(1).normal(size=(20, 2)) * 1e3
+    for kwargs in ({"lr": 1e6}, {"lr": 1e38, "optimizer": "adam"}):
+        net = sd.DagNet(stack_graph([3, 5, 2]), seed=0)
+        with pytest.raises(FloatingPointError, match="diverged in epoch"):
+            net.fit(X, y, epochs=10, progress=False, **kwargs)
+        assert len(net.history_.get("loss", [])) < 10
+    net = sd.DagNet(stack_graph([3, 5, 2]), seed=0)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        for _ in range(10):
+            net.partial_fit(X, y, lr=1e38)
+    # ParallelMLPs reports a diverged model in its history and keeps training the others
+    pm = sd.ParallelMLPs(3, 2, widths=[4], repetitions=2, seed=2)
+    hist = pm.fit(X, y, epochs=4, lr=1e38, progress=False)
+    assert not np.isfinite(hist["loss"][-1]).all()

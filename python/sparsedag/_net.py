@@ -76,6 +76,14 @@ def _activation_codes(activation: Any, n: int) -> np.ndarray:
         ) from None
 
 
+def _diverged(epoch: int, lr: float, what: str) -> FloatingPointError:
+    return FloatingPointError(
+        f"training diverged in epoch {epoch + 1}: {what}. Lower lr (now {lr}) or scale X and y "
+        "(zero mean, unit variance); the weights are no longer usable: set new ones or build a "
+        "new network"
+    )
+
+
 class _Progress:
     """A one-line text progress bar on stderr (no dependency)."""
 
@@ -402,7 +410,8 @@ class DagNet:
         Returns the history: per-epoch ``loss`` (mean training loss over the epoch's
         batches), ``accuracy`` for cross-entropy, ``val_loss``/``val_accuracy`` with
         ``validation_data``, and ``time`` (seconds per epoch). Ctrl-C stops after the current
-        batch (``KeyboardInterrupt``); the history so far is kept in :attr:`history_`.
+        batch (``KeyboardInterrupt``); the history so far is kept in :attr:`history_`. A loss,
+        weight or bias that stops being finite raises ``FloatingPointError`` naming the epoch.
         """
         self._core.reset_optimizer()
         self._epochs_done = 0
@@ -539,15 +548,23 @@ class DagNet:
                     loss_sum += sums
                     correct += hits
                     seen += count
+                    if groups == 1 and not np.isfinite(loss_sum).all():
+                        raise _diverged(epoch, lr, "the loss is not finite")
                     bar.update(
                         epoch % max(int(epochs), 1),
                         min(first + chunk, num_batches),
                         num_batches,
                         float(loss_sum.mean() / max(seen, 1)),
                     )
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, FloatingPointError):
                 bar.abort()
                 raise
+            # The loss is taken before each update: the last one may still have overflowed.
+            if groups == 1 and not (
+                np.isfinite(self._core.weights()).all() and np.isfinite(self._core.biases()).all()
+            ):
+                bar.abort()
+                raise _diverged(epoch, lr, "some weights are not finite")
             self._epochs_done += 1
             record: dict[str, Any] = {"loss": (loss_sum / seen).tolist()}
             if loss == "cross_entropy":

@@ -142,7 +142,9 @@ class ParallelMLPs:
         progress: bool = True,
         momentum: float = 0.9,
     ) -> dict[str, list[Any]]:
-        """Trains all models at once; the history holds, per epoch, one value per model."""
+        """Trains all models at once; the history holds, per epoch, one value per model. A
+        model that diverges does not stop the others: its losses in the history turn infinite
+        or NaN (unlike :meth:`DagNet.fit`, which raises ``FloatingPointError``)."""
         net = self._net
         net._core.reset_optimizer()
         net._epochs_done = 0
