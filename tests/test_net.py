@@ -577,3 +577,29 @@ def test_divergence_raises_floating_point_error(small):
     pm = sd.ParallelMLPs(3, 2, widths=[4], repetitions=2, seed=2)
     hist = pm.fit(X, y, epochs=4, lr=1e38, progress=False)
     assert not np.isfinite(hist["loss"][-1]).all()
+
+
+def test_score_seed_and_layering_are_checked(small):
+    net, X = small
+    y = np.random.default_rng(2).normal(size=(20, 2))
+    net.fit(X, y, epochs=1, progress=False)
+    bad = y.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        net.score(X, bad)
+    with pytest.raises(ValueError, match="rows"):
+        net.score(X, y[:5])
+    with pytest.raises(ValueError, match="2 outputs"):
+        net.score(X, y[:, 0])
+    net.fit(X, (X[:, 0] > 0).astype(int), loss="cross_entropy", epochs=1, progress=False)
+    with pytest.raises(ValueError, match="rows"):
+        net.score(X, np.zeros(5, dtype=int))
+    g = stack_graph([3, 5, 2])
+    for seed in (-1, 2**64):
+        with pytest.raises(ValueError, match="seed must be an integer in"):
+            sd.DagNet(g, seed=seed)
+        with pytest.raises(ValueError, match="seed must be an integer in"):
+            net.fit(X, y, seed=seed, progress=False)
+    assert sd.DagNet(g, seed=2**64 - 1).seed == 2**64 - 1
+    with pytest.raises(TypeError, match="integer layers"):
+        sd.DagNet(g, layering=np.array([0, 0, 0, 1.5, 1, 1, 1, 1, 2, 2]))

@@ -59,6 +59,13 @@ def _activation_code(name: str) -> int:
     return code
 
 
+def _seed(value: Any) -> int:
+    seed = int(value)
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be an integer in [0, 2**64), got {value!r}")
+    return seed
+
+
 def _activation_codes(activation: Any, n: int) -> np.ndarray:
     names = ACTIVATIONS
     if isinstance(activation, str):
@@ -189,7 +196,10 @@ class DagNet:
             self._layering_name = layering
             layers: Union[str, np.ndarray] = layering
         else:
-            layers = np.ascontiguousarray(layering, dtype=np.int64)
+            given = np.asarray(layering)
+            if given.dtype.kind not in "iu":
+                raise TypeError(f"layering must hold integer layers, got dtype {given.dtype}")
+            layers = np.ascontiguousarray(given, dtype=np.int64)
             if layers.shape != (n,):
                 raise ValueError(f"layering must have one layer per node ({n}), got {layers.shape}")
             self._layering_name = "given"
@@ -202,7 +212,7 @@ class DagNet:
             codes,
             float(all_relu_alpha),
             named_init,
-            int(seed),
+            _seed(seed),
             bool(bias),
             output_code,
         )
@@ -512,7 +522,7 @@ class DagNet:
             self._optimizer_key = key
         self.loss_ = loss
         rows = x.shape[0]
-        seed = self.seed if seed is None else int(seed)
+        seed = self.seed if seed is None else _seed(seed)
         num_batches = -(-rows // int(batch_size))
         chunk = max(1, num_batches // 25) if progress else num_batches
         bar = _Progress(progress, int(epochs))
@@ -647,13 +657,14 @@ class DagNet:
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy after cross-entropy training, else the coefficient of determination R²."""
+        x = self._check_x(X)
         if self.loss_ == "cross_entropy":
             truth = np.asarray(y)
-            if self.classes_ is not None:
-                x = self._check_x(X)
-                self._targets(truth, "cross_entropy", x.shape[0], self.num_outputs, fitting=False)
-            return float(np.mean(self.predict(X) == truth))
-        pred = self.forward(X).astype(np.float64)
+            self._targets(truth, "cross_entropy", x.shape[0], self.num_outputs, fitting=False)
+            return float(np.mean(self.predict(x) == truth))
+        # Shape, dtype and finiteness as in fit (a NaN in y made the score 0.0).
+        self._targets(y, "mse", x.shape[0], self.num_outputs, fitting=False)
+        pred = self.forward(x).astype(np.float64)
         truth = np.asarray(y, dtype=np.float64).reshape(pred.shape)
         residual = ((truth - pred) ** 2).sum()
         total = ((truth - truth.mean(axis=0)) ** 2).sum()
