@@ -313,6 +313,15 @@ def test_regressor_targets_of_any_finite_scale():
         sd.SparseMLPRegressor(hidden=(8,), epochs=1).fit(X, y).partial_fit(X, y * 1e300)
 
 
+def test_a_network_larger_than_memory_is_refused_up_front():
+    X = np.zeros((200, 5))
+    y = np.arange(200) % 2
+    # 2**30 hidden neurons at batch 128 need over a TiB: this ran out of memory or aborted
+    for params in ({}, {"parallel": "data"}):
+        with pytest.raises(MemoryError, match="GiB"):
+            small(hidden=(2**30,), epsilon=1, **params).fit(X, y)
+
+
 def test_seeds_up_to_two_to_the_64_evolve():
     X = np.random.default_rng(0).normal(size=(30, 3))
     y = np.arange(30) % 2

@@ -400,6 +400,12 @@ class _SparseMLP(_Base):
                 f"X has {x.shape[0]} samples but y has {targets.shape[0]}; they must match"
             )
         if fitting:
+            _check_fits_in_memory(
+                [x.shape[1], *p["hidden"], outputs],
+                p["epsilon"],
+                min(p["batch_size"], x.shape[0]),
+                p["workers"] if epochs is None and self.parallel == "data" else 0,
+            )
             self._core = SetMlpCore(
                 [x.shape[1], *p["hidden"], outputs],
                 epsilon=p["epsilon"],
@@ -839,6 +845,28 @@ class SparseMLPRegressor(_RegressorMixin, _SparseMLP):
         """Predictions, shape ``(n_samples,)`` for 1-D targets, else ``(n_samples, n_outputs)``."""
         out = self._forward(X).astype(np.float64) * self._y_scale + self._y_mean
         return out[:, 0] if self._y_1d else out
+
+
+def _check_fits_in_memory(sizes: list[int], epsilon: float, batch: int, workers: int) -> None:
+    """A ``MemoryError`` before building a network that cannot fit in this machine's RAM
+    (instead of an abort on a failed allocation, or the system running out of memory)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): nothing to compare
+        return
+    connections = sum(
+        _core.erdos_renyi_probability(a, b, epsilon) * a * b for a, b in zip(sizes, sizes[1:])
+    )
+    neurons = sum(sizes)
+    # Building holds the sampled rows and the final CSR (about 20 bytes per connection);
+    # training adds three rows of `batch` floats per neuron, data-parallel a copy per worker.
+    need = connections * (20 + 12 * workers) + neurons * batch * 12
+    if need > total:
+        raise MemoryError(
+            f"this network needs about {need / 2**30:.1f} GiB ({connections:.3g} connections, "
+            f"{neurons} neurons at batch {batch}), more than the {total / 2**30:.1f} GiB of "
+            "memory of this machine: use narrower hidden layers, a smaller epsilon or batch_size"
+        )
 
 
 def _check_diverged(loss_sum: float, epoch: int, lr: float) -> None:
