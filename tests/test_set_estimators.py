@@ -400,3 +400,15 @@ def test_ctrl_c_keeps_a_usable_model(parallel):
     assert "predict ok True True" in out, (out, err)
     assert "still trains True" in out, (out, err)
     assert "epoch" in err  # the progress display
+
+
+@pytest.mark.parametrize("parallel", ["threads", "data"])
+def test_fit_releases_the_gil(parallel):
+    from conftest import longest_pause_of_python
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30000, 100)).astype(np.float32)
+    y = np.arange(30000) % 3
+    model = sd.SparseMLPClassifier(hidden=(500, 500), epochs=1, parallel=parallel)
+    took, pause = longest_pause_of_python(lambda: model.fit(X, y))
+    assert pause < 0.5 * took, (took, pause)
