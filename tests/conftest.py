@@ -104,3 +104,32 @@ def random_edge_pairs(g: sd.Dag, rng: np.random.Generator) -> np.ndarray:
     src, dst = (np.asarray(a, dtype=np.int64) for a in g.edges())
     order = random_edge_order(g, rng)
     return np.stack([src[order], dst[order]], axis=1)
+
+
+def longest_pause_of_python(call) -> tuple[float, float]:
+    """Runs ``call()`` in a thread while this thread counts; returns (seconds the call took,
+    longest time this thread went without running). A call holding the GIL stalls this thread
+    for as long as it computes; one that releases it leaves only scheduling pauses."""
+    import threading
+    import time
+
+    started = threading.Event()
+    took = []
+
+    def work():
+        started.set()
+        t0 = time.perf_counter()
+        call()
+        took.append(time.perf_counter() - t0)
+
+    worker = threading.Thread(target=work)
+    last = time.perf_counter()  # before the start: a call holding the GIL delays the wait too
+    worker.start()
+    started.wait()
+    longest = 0.0
+    while worker.is_alive():
+        now = time.perf_counter()
+        longest = max(longest, now - last)
+        last = now
+    worker.join()
+    return took[0], longest

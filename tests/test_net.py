@@ -528,3 +528,98 @@ def test_normal_init_weight_decay_and_string_labels():
         with pytest.raises(ValueError, match="not seen in training"):
             net.score(X[:2], np.array(["low", "huge"]))
     assert norms[1] < 0.9 * norms[0]
+
+
+def test_class_labels_belong_to_one_fit():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(60, 3))
+    bits = (X[:, 0] > 0).astype(int)
+    net = sd.DagNet(stack_graph([3, 5, 2]), seed=1)
+    net.fit(X, np.array(["no", "yes"])[bits], loss="cross_entropy", epochs=3, progress=False)
+    assert set(net.predict(X)) <= {"no", "yes"}
+    # a new fit with other labels neither rejects them nor answers with the old names
+    net.fit(X, np.array(["off", "on"])[bits], loss="cross_entropy", epochs=3, progress=False)
+    assert set(net.predict(X)) <= {"off", "on"}
+    net.fit(X, bits, loss="cross_entropy", epochs=3, progress=False)
+    assert net.classes_ is None and set(net.predict(X).tolist()) <= {0, 1}
+    # one class in y: the unused output is no class, so every prediction is that class
+    net.fit(X, np.full(60, "only"), loss="cross_entropy", epochs=1, progress=False)
+    assert (net.predict(X) == "only").all()
+    with pytest.raises(ValueError, match="3 classes but the network has 2 outputs"):
+        net.fit(X, np.array(["a", "b", "c"])[np.arange(60) % 3], loss="cross_entropy",
+                progress=False)  # fmt: skip
+    with pytest.raises(TypeError, match="complex"):
+        net.fit(X, bits + 0.5j, loss="cross_entropy", progress=False)
+    for huge in (np.full(60, 1e20), np.full(60, 2**63, dtype=np.uint64)):
+        with pytest.raises(ValueError, match=r"y\[0\] = 1e\+20|y\[0\] = 9223372036854775808"):
+            net.fit(X, huge, loss="cross_entropy", progress=False)
+    pm = sd.ParallelMLPs(3, 2, widths=[4], repetitions=2, seed=2)
+    pm.fit(X, np.array(["no", "yes"])[bits], loss="cross_entropy", epochs=40, lr=0.1,
+           progress=False)  # fmt: skip
+    assert pm.predict(X).dtype.kind == "U" and set(pm.predict(X).ravel()) <= {"no", "yes"}
+    assert (pm.score(X, np.array(["no", "yes"])[bits]) > 0.6).all()
+    assert set(pm.extract(1).predict(X)) <= {"no", "yes"}
+
+
+def test_divergence_raises_floating_point_error(small):
+    net, X = small
+    y = np.random.default_rng(1).normal(size=(20, 2)) * 1e3
+    for kwargs in ({"lr": 1e6}, {"lr": 1e38, "optimizer": "adam"}):
+        net = sd.DagNet(stack_graph([3, 5, 2]), seed=0)
+        with pytest.raises(FloatingPointError, match="diverged in epoch"):
+            net.fit(X, y, epochs=10, progress=False, **kwargs)
+        assert len(net.history_.get("loss", [])) < 10
+    net = sd.DagNet(stack_graph([3, 5, 2]), seed=0)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        for _ in range(10):
+            net.partial_fit(X, y, lr=1e38)
+    # ParallelMLPs reports a diverged model in its history and keeps training the others
+    pm = sd.ParallelMLPs(3, 2, widths=[4], repetitions=2, seed=2)
+    hist = pm.fit(X, y, epochs=4, lr=1e38, progress=False)
+    assert not np.isfinite(hist["loss"][-1]).all()
+
+
+def test_score_seed_and_layering_are_checked(small):
+    net, X = small
+    y = np.random.default_rng(2).normal(size=(20, 2))
+    net.fit(X, y, epochs=1, progress=False)
+    bad = y.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        net.score(X, bad)
+    with pytest.raises(ValueError, match="rows"):
+        net.score(X, y[:5])
+    with pytest.raises(ValueError, match="2 outputs"):
+        net.score(X, y[:, 0])
+    net.fit(X, (X[:, 0] > 0).astype(int), loss="cross_entropy", epochs=1, progress=False)
+    with pytest.raises(ValueError, match="rows"):
+        net.score(X, np.zeros(5, dtype=int))
+    g = stack_graph([3, 5, 2])
+    for seed in (-1, 2**64):
+        with pytest.raises(ValueError, match="seed must be an integer in"):
+            sd.DagNet(g, seed=seed)
+        with pytest.raises(ValueError, match="seed must be an integer in"):
+            net.fit(X, y, seed=seed, progress=False)
+    assert sd.DagNet(g, seed=2**64 - 1).seed == 2**64 - 1
+    with pytest.raises(TypeError, match="integer layers"):
+        sd.DagNet(g, layering=np.array([0, 0, 0, 1.5, 1, 1, 1, 1, 2, 2]))
+
+
+def test_training_and_inference_release_the_gil():
+    from conftest import longest_pause_of_python
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30000, 64)).astype(np.float32)
+    y = rng.normal(size=(30000, 4)).astype(np.float32)
+    net = sd.DagNet(stack_graph([64, 256, 256, 4]), seed=0)
+    net.predict(X[:2], memory="low")  # plans the low-memory order outside the measurement
+    calls = {
+        "fit": lambda: net.fit(X, y, epochs=1, lr=1e-3, progress=False),
+        "predict": lambda: net.predict(X),
+        "predict low": lambda: net.predict(X, memory="low"),
+        "gradients": lambda: net.gradients(X, y),
+    }
+    for name, call in calls.items():
+        took, pause = longest_pause_of_python(call)
+        # each is one core call: holding the GIL would stall this thread for all of it
+        assert pause < 0.5 * took, (name, took, pause)

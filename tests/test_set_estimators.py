@@ -256,6 +256,8 @@ def test_pickle_round_trip_and_published_preset(digits):
         ({"batch_size": 0}, "batch_size"),
         ({"parallel": "gpu"}, "parallel"),
         ({"workers": 0}, "workers"),
+        ({"n_jobs": 10**6}, "n_jobs must be at most 1024"),
+        ({"seed": 2**64}, "seed must be at most"),
     ],
 )
 def test_bad_hyperparameters(params, message):
@@ -294,6 +296,37 @@ def test_bad_data():
         small().predict(X)
     with pytest.raises(ValueError, match="NaN or infinity"):
         sd.SparseMLPRegressor(hidden=(4,)).fit(X, np.where(y > 0, np.nan, 1.0))
+    with pytest.raises(ValueError, match="complex"):
+        sd.SparseMLPRegressor(hidden=(4,)).fit(X, y + 1j)
+
+
+def test_regressor_targets_of_any_finite_scale():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(60, 4))
+    y = X[:, 0] - X[:, 1]
+    unit = sd.SparseMLPRegressor(hidden=(8,), epochs=2, seed=1).fit(X, y).predict(X[:5])
+    # the standard deviation of y * 1e200 overflows float64 when computed directly
+    for scale in (1e200, 1e307):
+        model = sd.SparseMLPRegressor(hidden=(8,), epochs=2, seed=1).fit(X, y * scale)
+        np.testing.assert_allclose(model.predict(X[:5]) / scale, unit, rtol=1e-6)
+    with pytest.raises(ValueError, match="too large to standardize"):
+        sd.SparseMLPRegressor(hidden=(8,), epochs=1).fit(X, y).partial_fit(X, y * 1e300)
+
+
+def test_a_network_larger_than_memory_is_refused_up_front():
+    X = np.zeros((200, 5))
+    y = np.arange(200) % 2
+    # 2**30 hidden neurons at batch 128 need over a TiB: this ran out of memory or aborted
+    for params in ({}, {"parallel": "data"}):
+        with pytest.raises(MemoryError, match="GiB"):
+            small(hidden=(2**30,), epsilon=1, **params).fit(X, y)
+
+
+def test_seeds_up_to_two_to_the_64_evolve():
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    y = np.arange(30) % 2
+    for seed in (2**63, 2**64 - 1):  # the evolution seed seed * 1_000_003 + epoch wraps
+        assert small(seed=seed, zeta=0.3, epochs=3).fit(X, y).history_["connections_replaced"][1]
 
 
 def test_divergence_is_reported():
@@ -367,3 +400,15 @@ def test_ctrl_c_keeps_a_usable_model(parallel):
     assert "predict ok True True" in out, (out, err)
     assert "still trains True" in out, (out, err)
     assert "epoch" in err  # the progress display
+
+
+@pytest.mark.parametrize("parallel", ["threads", "data"])
+def test_fit_releases_the_gil(parallel):
+    from conftest import longest_pause_of_python
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30000, 100)).astype(np.float32)
+    y = np.arange(30000) % 3
+    model = sd.SparseMLPClassifier(hidden=(500, 500), epochs=1, parallel=parallel)
+    took, pause = longest_pause_of_python(lambda: model.fit(X, y))
+    assert pause < 0.5 * took, (took, pause)

@@ -511,3 +511,19 @@ def test_pruned_neurons_stay_dead_through_evolution_with_alive_masks():
             assert layer.nnz == nnz
             rows = np.repeat(np.arange(layer.n_out), layer.fan_in)
             assert alive[k + 1][rows].all() and alive[k][layer.indices].all()
+
+
+def test_building_blocks_release_the_gil():
+    from conftest import longest_pause_of_python
+
+    big = sd.sparse.erdos_renyi_layer(20000, 20000, 200.0, seed=1)
+    narrow = sd.sparse.erdos_renyi_layer(20000, 100, 200.0, seed=2)
+    calls = {
+        "erdos_renyi_layer": lambda: sd.sparse.erdos_renyi_layer(20000, 20000, 200.0),
+        "evolve_layer": lambda: sd.sparse.evolve_layer(big, 0.3),
+        "importance_prune": lambda: sd.sparse.importance_prune([big, narrow], 30),
+        "prune_to_count": lambda: sd.sparse.prune_to_count(big, big.nnz // 2),
+    }
+    for name, call in calls.items():
+        took, pause = longest_pause_of_python(call)
+        assert pause < 0.5 * took, (name, took, pause)

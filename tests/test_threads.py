@@ -57,9 +57,12 @@ def test_set_num_threads_roundtrip():
         sd.set_num_threads(before)
 
 
-def test_set_num_threads_rejects_zero():
+def test_set_num_threads_rejects_zero_and_absurd_counts():
     with pytest.raises(ValueError, match="at least 1"):
         sd.set_num_threads(0)
+    # a million threads took minutes to start and exhausted memory
+    with pytest.raises(ValueError, match="at most 1024"):
+        sd.set_num_threads(10**6)
 
 
 def test_first_error_reported_regardless_of_threads():

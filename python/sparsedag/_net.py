@@ -59,6 +59,13 @@ def _activation_code(name: str) -> int:
     return code
 
 
+def _seed(value: Any) -> int:
+    seed = int(value)
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be an integer in [0, 2**64), got {value!r}")
+    return seed
+
+
 def _activation_codes(activation: Any, n: int) -> np.ndarray:
     names = ACTIVATIONS
     if isinstance(activation, str):
@@ -74,6 +81,14 @@ def _activation_codes(activation: Any, n: int) -> np.ndarray:
         raise ValueError(
             f"unknown activation {unknown!r}; choose one of {', '.join(names)}"
         ) from None
+
+
+def _diverged(epoch: int, lr: float, what: str) -> FloatingPointError:
+    return FloatingPointError(
+        f"training diverged in epoch {epoch + 1}: {what}. Lower lr (now {lr}) or scale X and y "
+        "(zero mean, unit variance); the weights are no longer usable: set new ones or build a "
+        "new network"
+    )
 
 
 class _Progress:
@@ -181,7 +196,10 @@ class DagNet:
             self._layering_name = layering
             layers: Union[str, np.ndarray] = layering
         else:
-            layers = np.ascontiguousarray(layering, dtype=np.int64)
+            given = np.asarray(layering)
+            if given.dtype.kind not in "iu":
+                raise TypeError(f"layering must hold integer layers, got dtype {given.dtype}")
+            layers = np.ascontiguousarray(given, dtype=np.int64)
             if layers.shape != (n,):
                 raise ValueError(f"layering must have one layer per node ({n}), got {layers.shape}")
             self._layering_name = "given"
@@ -194,7 +212,7 @@ class DagNet:
             codes,
             float(all_relu_alpha),
             named_init,
-            int(seed),
+            _seed(seed),
             bool(bias),
             output_code,
         )
@@ -330,18 +348,32 @@ class DagNet:
         if loss == "cross_entropy":
             if array.ndim != 1:
                 raise ValueError("cross_entropy needs y as one class label per sample (1-D)")
-            if array.dtype.kind in "iu":
-                return np.ascontiguousarray(array, dtype=np.int64)
-            if array.dtype.kind == "f":
-                if not np.isfinite(array).all():
+            if array.dtype.kind == "c":
+                raise TypeError(f"class labels must not be complex, got dtype {array.dtype}")
+            if array.dtype.kind in "uf":
+                if array.dtype.kind == "f" and not np.isfinite(array).all():
                     raise ValueError("y contains NaN or infinity")
-                if not np.array_equal(array, np.round(array)):
+                if array.dtype.kind == "f" and not np.array_equal(array, np.round(array)):
                     raise ValueError("cross_entropy labels must be whole numbers")
+                # Checked before the int64 cast, which would wrap or saturate these.
+                too_large = np.flatnonzero(array >= 2**32)
+                if too_large.size:
+                    i = too_large[0]
+                    raise ValueError(
+                        f"y[{i}] = {array[i]} is not a valid class label (labels are 0, 1, 2, ...)"
+                    )
+            if array.dtype.kind in "iuf":
                 return np.ascontiguousarray(array, dtype=np.int64)
             if array.dtype.kind == "b":
                 return array.astype(np.int64)
             if fitting and self.classes_ is None:
-                self.classes_ = np.unique(array)
+                classes = np.unique(array)
+                if len(classes) > width:
+                    raise ValueError(
+                        f"y holds {len(classes)} classes but the network has {width} outputs "
+                        "(one per class)"
+                    )
+                self.classes_ = classes
             if self.classes_ is None:
                 raise TypeError(f"y must hold class labels, got dtype {array.dtype}")
             codes = np.searchsorted(self.classes_, array)
@@ -388,11 +420,14 @@ class DagNet:
         Returns the history: per-epoch ``loss`` (mean training loss over the epoch's
         batches), ``accuracy`` for cross-entropy, ``val_loss``/``val_accuracy`` with
         ``validation_data``, and ``time`` (seconds per epoch). Ctrl-C stops after the current
-        batch (``KeyboardInterrupt``); the history so far is kept in :attr:`history_`.
+        batch (``KeyboardInterrupt``); the history so far is kept in :attr:`history_`. A loss,
+        weight or bias that stops being finite raises ``FloatingPointError`` naming the epoch.
         """
         self._core.reset_optimizer()
         self._epochs_done = 0
         self._history = {}
+        # The labels of an earlier fit must not rename this fit's classes.
+        self.classes_ = None
         self._train(
             X,
             y,
@@ -487,7 +522,7 @@ class DagNet:
             self._optimizer_key = key
         self.loss_ = loss
         rows = x.shape[0]
-        seed = self.seed if seed is None else int(seed)
+        seed = self.seed if seed is None else _seed(seed)
         num_batches = -(-rows // int(batch_size))
         chunk = max(1, num_batches // 25) if progress else num_batches
         bar = _Progress(progress, int(epochs))
@@ -523,15 +558,23 @@ class DagNet:
                     loss_sum += sums
                     correct += hits
                     seen += count
+                    if groups == 1 and not np.isfinite(loss_sum).all():
+                        raise _diverged(epoch, lr, "the loss is not finite")
                     bar.update(
                         epoch % max(int(epochs), 1),
                         min(first + chunk, num_batches),
                         num_batches,
                         float(loss_sum.mean() / max(seen, 1)),
                     )
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, FloatingPointError):
                 bar.abort()
                 raise
+            # The loss is taken before each update: the last one may still have overflowed.
+            if groups == 1 and not (
+                np.isfinite(self._core.weights()).all() and np.isfinite(self._core.biases()).all()
+            ):
+                bar.abort()
+                raise _diverged(epoch, lr, "some weights are not finite")
             self._epochs_done += 1
             record: dict[str, Any] = {"loss": (loss_sum / seen).tolist()}
             if loss == "cross_entropy":
@@ -598,8 +641,10 @@ class DagNet:
         ``memory``/``schedule`` choose the evaluation order, as in :meth:`forward`."""
         out = self.forward(X, memory=memory, schedule=schedule)
         if self.loss_ == "cross_entropy":
-            labels = out.argmax(axis=1)
-            return self.classes_[labels] if self.classes_ is not None else labels
+            if self.classes_ is None:
+                return out.argmax(axis=1)
+            # Outputs beyond the classes seen in training name no class.
+            return self.classes_[out[:, : len(self.classes_)].argmax(axis=1)]
         return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -612,13 +657,14 @@ class DagNet:
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy after cross-entropy training, else the coefficient of determination R²."""
+        x = self._check_x(X)
         if self.loss_ == "cross_entropy":
             truth = np.asarray(y)
-            if self.classes_ is not None:
-                x = self._check_x(X)
-                self._targets(truth, "cross_entropy", x.shape[0], self.num_outputs, fitting=False)
-            return float(np.mean(self.predict(X) == truth))
-        pred = self.forward(X).astype(np.float64)
+            self._targets(truth, "cross_entropy", x.shape[0], self.num_outputs, fitting=False)
+            return float(np.mean(self.predict(x) == truth))
+        # Shape, dtype and finiteness as in fit (a NaN in y made the score 0.0).
+        self._targets(y, "mse", x.shape[0], self.num_outputs, fitting=False)
+        pred = self.forward(x).astype(np.float64)
         truth = np.asarray(y, dtype=np.float64).reshape(pred.shape)
         residual = ((truth - pred) ** 2).sum()
         total = ((truth - truth.mean(axis=0)) ** 2).sum()

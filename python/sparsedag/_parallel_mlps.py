@@ -142,11 +142,14 @@ class ParallelMLPs:
         progress: bool = True,
         momentum: float = 0.9,
     ) -> dict[str, list[Any]]:
-        """Trains all models at once; the history holds, per epoch, one value per model."""
+        """Trains all models at once; the history holds, per epoch, one value per model. A
+        model that diverges does not stop the others: its losses in the history turn infinite
+        or NaN (unlike :meth:`DagNet.fit`, which raises ``FloatingPointError``)."""
         net = self._net
         net._core.reset_optimizer()
         net._epochs_done = 0
         net._history = {}
+        net.classes_ = None
         return net._train(
             X,
             y,
@@ -175,7 +178,10 @@ class ParallelMLPs:
         Shape ``(models, rows)`` or ``(models, rows, outputs)``."""
         out = self._outputs(X)
         if self._net.loss_ == "cross_entropy":
-            return out.argmax(axis=2)
+            classes = self._net.classes_
+            if classes is None:
+                return out.argmax(axis=2)
+            return classes[out[:, :, : len(classes)].argmax(axis=2)]
         return out
 
     def evaluate(self, X: Any, y: Any, loss: Optional[str] = None) -> np.ndarray:
@@ -214,6 +220,7 @@ class ParallelMLPs:
         b[self.n_inputs :] = self._net.biases[offset : offset + size]
         single.biases = b
         single.loss_ = self._net.loss_
+        single.classes_ = self._net.classes_
         return single
 
     def __repr__(self) -> str:

@@ -89,6 +89,8 @@ PUBLISHED: dict[str, Any] = {"lr": 0.01, "dropout": 0.3, "init": "he_uniform"}
 
 INITS = ("he_uniform_neuron", "he_uniform", "xavier_uniform")
 PARALLEL_MODES = ("threads", "data")
+#: The most threads ``sparsedag.set_num_threads`` starts.
+MAX_THREADS = 1024
 
 
 class _Progress:
@@ -163,9 +165,11 @@ def _check_matrix(X: Any, name: str = "X") -> np.ndarray:
     return out
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
+def _check_int(value: Any, name: str, minimum: int, maximum: Optional[int] = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {value!r}")
     return int(value)
 
 
@@ -289,7 +293,8 @@ class _SparseMLP(_Base):
         if n_jobs is not None:
             if n_jobs == -1:
                 n_jobs = os.cpu_count() or 1
-            n_jobs = _check_int(n_jobs, "n_jobs", 1)
+            # Checked here, before a fit replaces the model: set_num_threads takes 1 to 1024.
+            n_jobs = _check_int(n_jobs, "n_jobs", 1, MAX_THREADS)
         return {
             "hidden": hidden,
             "epsilon": float(eps),
@@ -310,7 +315,7 @@ class _SparseMLP(_Base):
             ),
             "batch_size": _check_int(self.batch_size, "batch_size", 1),
             "epochs": _check_int(self.epochs, "epochs", 1),
-            "seed": _check_int(self.seed, "seed", 0),
+            "seed": _check_int(self.seed, "seed", 0, 2**64 - 1),
             "n_jobs": n_jobs,
             "workers": _check_int(self.workers, "workers", 1),
             "local_fraction": _check_float(
@@ -395,6 +400,12 @@ class _SparseMLP(_Base):
                 f"X has {x.shape[0]} samples but y has {targets.shape[0]}; they must match"
             )
         if fitting:
+            _check_fits_in_memory(
+                [x.shape[1], *p["hidden"], outputs],
+                p["epsilon"],
+                min(p["batch_size"], x.shape[0]),
+                p["workers"] if epochs is None and self.parallel == "data" else 0,
+            )
             self._core = SetMlpCore(
                 [x.shape[1], *p["hidden"], outputs],
                 epsilon=p["epsilon"],
@@ -440,7 +451,9 @@ class _SparseMLP(_Base):
         if epoch > 0 and p["zeta"] > 0:
             try:
                 replaced = self._core.evolve(
-                    p["zeta"], bool(self.evolve_output_layer), p["seed"] * 1_000_003 + epoch
+                    p["zeta"],
+                    bool(self.evolve_output_layer),
+                    (p["seed"] * 1_000_003 + epoch) % 2**64,  # a u64 for any seed below 2**64
                 )
             except ValueError as error:
                 if "not finite" not in str(error):
@@ -779,17 +792,27 @@ class SparseMLPRegressor(_RegressorMixin, _SparseMLP):
 
     def _prepare_targets(self, y: Any, classes: Any) -> None:
         y_arr = self._as_2d(y)
-        self._y_mean = y_arr.mean(axis=0)
-        std = y_arr.std(axis=0)
+        with np.errstate(over="ignore"):
+            self._y_mean = y_arr.mean(axis=0)
+            std = y_arr.std(axis=0)
+        if not (np.isfinite(std).all() and np.isfinite(self._y_mean).all()):
+            # Sums of squares past ~1e154 overflow float64: take the moments of y / max|y|.
+            peak = np.abs(y_arr).max(axis=0)
+            self._y_mean = (y_arr / peak).mean(axis=0) * peak
+            std = (y_arr / peak).std(axis=0) * peak
         self._y_scale = np.where(std > 0, std, 1.0)
         self._y_1d = np.asarray(y).ndim == 1
 
     @staticmethod
     def _as_2d(y: Any) -> np.ndarray:
         try:
-            y_arr = np.asarray(y, dtype=np.float64)
+            y_arr = np.asarray(y)
+            # float64 conversion would drop an imaginary part
+            y_arr = None if y_arr.dtype.kind == "c" else y_arr.astype(np.float64)
         except (TypeError, ValueError):
             raise ValueError("y must hold numbers") from None
+        if y_arr is None:
+            raise ValueError("y must be real; complex targets are not supported")
         if y_arr.ndim == 1:
             y_arr = y_arr[:, None]
         if y_arr.ndim != 2 or y_arr.shape[1] == 0:
@@ -805,8 +828,13 @@ class SparseMLPRegressor(_RegressorMixin, _SparseMLP):
                 f"y has {y_arr.shape[1]} outputs but the model was fitted with "
                 f"{self._y_mean.shape[0]}"
             )
-        scaled = (y_arr - self._y_mean) / self._y_scale
-        return np.ascontiguousarray(scaled, dtype=np.float32), y_arr.shape[1]
+        with np.errstate(over="ignore"):
+            scaled = np.ascontiguousarray((y_arr - self._y_mean) / self._y_scale, dtype=np.float32)
+        if not np.isfinite(scaled).all():
+            raise ValueError(
+                "y holds values too large to standardize with the statistics of the first fit"
+            )
+        return scaled, y_arr.shape[1]
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -817,6 +845,28 @@ class SparseMLPRegressor(_RegressorMixin, _SparseMLP):
         """Predictions, shape ``(n_samples,)`` for 1-D targets, else ``(n_samples, n_outputs)``."""
         out = self._forward(X).astype(np.float64) * self._y_scale + self._y_mean
         return out[:, 0] if self._y_1d else out
+
+
+def _check_fits_in_memory(sizes: list[int], epsilon: float, batch: int, workers: int) -> None:
+    """A ``MemoryError`` before building a network that cannot fit in this machine's RAM
+    (instead of an abort on a failed allocation, or the system running out of memory)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): nothing to compare
+        return
+    connections = sum(
+        _core.erdos_renyi_probability(a, b, epsilon) * a * b for a, b in zip(sizes, sizes[1:])
+    )
+    neurons = sum(sizes)
+    # Building holds the sampled rows and the final CSR (about 20 bytes per connection);
+    # training adds three rows of `batch` floats per neuron, data-parallel a copy per worker.
+    need = connections * (20 + 12 * workers) + neurons * batch * 12
+    if need > total:
+        raise MemoryError(
+            f"this network needs about {need / 2**30:.1f} GiB ({connections:.3g} connections, "
+            f"{neurons} neurons at batch {batch}), more than the {total / 2**30:.1f} GiB of "
+            "memory of this machine: use narrower hidden layers, a smaller epsilon or batch_size"
+        )
 
 
 def _check_diverged(loss_sum: float, epoch: int, lr: float) -> None:

@@ -109,8 +109,12 @@ fn as_u32(values: &mut [i32]) -> &mut [u32] {
 }
 
 fn layer_to_arrays(py: Python<'_>, layer: SparseLayer) -> LayerArrays<'_> {
-    let offsets: Vec<i64> = layer.offsets.into_iter().map(|o| o as i64).collect();
-    let indices: Vec<i32> = layer.indices.into_iter().map(|i| i as i32).collect();
+    // O(nnz) conversions: without the GIL, like the work that produced the layer.
+    let (offsets, indices) = py.detach(|| {
+        let offsets: Vec<i64> = layer.offsets.into_iter().map(|o| o as i64).collect();
+        let indices: Vec<i32> = layer.indices.into_iter().map(|i| i as i32).collect();
+        (offsets, indices)
+    });
     (
         offsets.into_pyarray(py),
         indices.into_pyarray(py),
@@ -229,17 +233,22 @@ fn owned_layer(item: &Bound<'_, PyAny>, label: &str) -> PyResult<SparseLayer> {
     let weights = borrow::<f32>(&weights, &name("weights"), "float32")?;
     let momentum = borrow::<f32>(&momentum, &name("momentum"), "float32")?;
     let (offsets, indices) = (offsets.as_slice()?, indices.as_slice()?);
-    reject_negative(offsets, &name("offsets"))?;
-    reject_negative(indices, &name("indices"))?;
-    SparseLayer::from_parts(
-        n_in,
-        n_out,
-        offsets.iter().map(|&o| o as u64).collect(),
-        indices.iter().map(|&i| i as u32).collect(),
-        weights.as_slice()?.to_vec(),
-        momentum.as_slice()?.to_vec(),
-    )
-    .map_err(|e| PyValueError::new_err(format!("{label}: {e}")))
+    let (weights, momentum) = (weights.as_slice()?, momentum.as_slice()?);
+    let (offsets_name, indices_name) = (name("offsets"), name("indices"));
+    // The copy and the checks are O(nnz): without the GIL (the arrays stay borrowed).
+    item.py().detach(|| {
+        reject_negative(offsets, &offsets_name)?;
+        reject_negative(indices, &indices_name)?;
+        SparseLayer::from_parts(
+            n_in,
+            n_out,
+            offsets.iter().map(|&o| o as u64).collect(),
+            indices.iter().map(|&i| i as u32).collect(),
+            weights.to_vec(),
+            momentum.to_vec(),
+        )
+        .map_err(|e| PyValueError::new_err(format!("{label}: {e}")))
+    })
 }
 
 type PruneResult<'py> = (

@@ -70,11 +70,20 @@ pub fn pool() -> PyResult<Arc<ThreadPool>> {
     Ok(pool)
 }
 
-/// Sets the number of worker threads used by parallel algorithms (>= 1).
+/// More threads than this is a mistake (a pool of a million threads spends minutes starting
+/// and exhausts memory); far above any machine's core count today.
+const MAX_THREADS: usize = 1024;
+
+/// Sets the number of worker threads used by parallel algorithms (1 to `MAX_THREADS`).
 #[pyfunction]
 fn set_num_threads(threads: usize) -> PyResult<()> {
     if threads == 0 {
         return Err(PyValueError::new_err("threads must be at least 1"));
+    }
+    if threads > MAX_THREADS {
+        return Err(PyValueError::new_err(format!(
+            "threads must be at most {MAX_THREADS}, got {threads}"
+        )));
     }
     let new_pool = build(Some(threads))?;
     let mut guard = POOL.write().map_err(poisoned)?;
