@@ -623,3 +623,32 @@ def test_training_and_inference_release_the_gil():
         took, pause = longest_pause_of_python(call)
         # each is one core call: holding the GIL would stall this thread for all of it
         assert pause < 0.5 * took, (name, took, pause)
+
+
+def test_parallel_mlps_bad_input():
+    with pytest.raises(TypeError, match="n_inputs must be an integer"):
+        sd.ParallelMLPs(2.5, 2)
+    with pytest.raises(TypeError, match="width must be an integer"):
+        sd.ParallelMLPs(3, 2, widths=[2.7])
+    with pytest.raises(ValueError, match="activations is empty"):
+        sd.ParallelMLPs(3, 2, activations=[])
+    # 10**12 connections: the edge lists alone were killed by the out-of-memory killer
+    with pytest.raises(MemoryError, match="GiB"):
+        sd.ParallelMLPs(1000, 2, widths=[10**6], repetitions=1000)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 2))
+    pm = sd.ParallelMLPs(3, 2, widths=[4], repetitions=2)
+    pm.fit(X, y, epochs=1, progress=False)
+    bad = y.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        pm.score(X, bad)
+    with pytest.raises(ValueError, match="rows"):
+        pm.score(X, y[:3])
+    assert (pm.score(X, np.ones((20, 2))) == 0.0).all()  # constant targets, as DagNet.score
+    pm.fit(X, (X[:, 0] > 0).astype(int), loss="cross_entropy", epochs=1, progress=False)
+    with pytest.raises(ValueError, match="rows"):
+        pm.score(X, np.zeros(3, dtype=int))
+    with pytest.raises(TypeError, match="labels of one kind"):
+        sd.DagNet(stack_graph([3, 5, 2])).fit(X, np.array([1, "a"] * 10, dtype=object),
+                                              loss="cross_entropy", progress=False)  # fmt: skip

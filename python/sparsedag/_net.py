@@ -367,7 +367,12 @@ class DagNet:
             if array.dtype.kind == "b":
                 return array.astype(np.int64)
             if fitting and self.classes_ is None:
-                classes = np.unique(array)
+                try:
+                    classes = np.unique(array)
+                except TypeError:  # for example None, or strings mixed with numbers
+                    raise TypeError(
+                        "y must hold class labels of one kind that sort (numbers or strings)"
+                    ) from None
                 if len(classes) > width:
                     raise ValueError(
                         f"y holds {len(classes)} classes but the network has {width} outputs "

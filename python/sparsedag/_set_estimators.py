@@ -32,6 +32,7 @@ import numpy as np
 
 from . import _core
 from ._core import SetMlpCore
+from ._resources import check_fits
 
 try:  # scikit-learn is optional: with it the estimators get its mixins, tags and checks.
     from sklearn.base import BaseEstimator as _Base
@@ -848,25 +849,18 @@ class SparseMLPRegressor(_RegressorMixin, _SparseMLP):
 
 
 def _check_fits_in_memory(sizes: list[int], epsilon: float, batch: int, workers: int) -> None:
-    """A ``MemoryError`` before building a network that cannot fit in this machine's RAM
-    (instead of an abort on a failed allocation, or the system running out of memory)."""
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): nothing to compare
-        return
+    """A ``MemoryError`` before building a network that cannot fit in this machine's RAM."""
     connections = sum(
         _core.erdos_renyi_probability(a, b, epsilon) * a * b for a, b in zip(sizes, sizes[1:])
     )
     neurons = sum(sizes)
     # Building holds the sampled rows and the final CSR (about 20 bytes per connection);
     # training adds three rows of `batch` floats per neuron, data-parallel a copy per worker.
-    need = connections * (20 + 12 * workers) + neurons * batch * 12
-    if need > total:
-        raise MemoryError(
-            f"this network needs about {need / 2**30:.1f} GiB ({connections:.3g} connections, "
-            f"{neurons} neurons at batch {batch}), more than the {total / 2**30:.1f} GiB of "
-            "memory of this machine: use narrower hidden layers, a smaller epsilon or batch_size"
-        )
+    check_fits(
+        connections * (20 + 12 * workers) + neurons * batch * 12,
+        f"this network ({connections:.3g} connections, {neurons} neurons at batch {batch})",
+        "use narrower hidden layers, a smaller epsilon or batch_size",
+    )
 
 
 def _check_diverged(loss_sum: float, epoch: int, lr: float) -> None:
