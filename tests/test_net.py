@@ -652,3 +652,15 @@ def test_parallel_mlps_bad_input():
     with pytest.raises(TypeError, match="labels of one kind"):
         sd.DagNet(stack_graph([3, 5, 2])).fit(X, np.array([1, "a"] * 10, dtype=object),
                                               loss="cross_entropy", progress=False)  # fmt: skip
+
+
+def test_a_batch_larger_than_memory_is_refused_up_front():
+    n = 10**6
+    net = sd.DagNet(sd.Dag.from_edges(np.arange(n - 1), np.arange(1, n), n))
+    X = np.zeros((100_000, 1), dtype=np.float32)
+    y = np.zeros((100_000, 1), dtype=np.float32)
+    # 10**6 neurons x 10**5 rows x 12 bytes: the workspace allocation aborted or ran out of RAM
+    with pytest.raises(MemoryError, match="batch_size"):
+        net.fit(X, y, batch_size=100_000, epochs=1, progress=False)
+    with pytest.raises(MemoryError, match="GiB"):
+        net.gradients(X, y)

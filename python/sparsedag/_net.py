@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _core, _ordered
 from ._dag import Dag, as_dag
+from ._resources import check_fits
 
 __all__ = ["ACTIVATIONS", "INITS", "DagNet", "load"]
 
@@ -403,6 +404,14 @@ class DagNet:
             raise ValueError("y contains NaN or infinity")
         return values
 
+    def _check_workspace(self, batch: int) -> None:
+        """Training keeps three float32 rows of ``batch`` values per neuron."""
+        check_fits(
+            12.0 * self.graph.num_nodes * batch,
+            f"a batch of {batch} rows through {self.graph.num_nodes} neurons",
+            "use a smaller batch_size (or fewer rows for gradients)",
+        )
+
     # -- training -------------------------------------------------------------------------
     def fit(
         self,
@@ -527,6 +536,7 @@ class DagNet:
             self._optimizer_key = key
         self.loss_ = loss
         rows = x.shape[0]
+        self._check_workspace(min(int(batch_size), rows))
         seed = self.seed if seed is None else _seed(seed)
         num_batches = -(-rows // int(batch_size))
         chunk = max(1, num_batches // 25) if progress else num_batches
@@ -688,6 +698,7 @@ class DagNet:
         node (bias). The model is not changed."""
         x = self._check_x(X)
         targets = self._targets(y, loss, x.shape[0], self.num_outputs, fitting=False)
+        self._check_workspace(x.shape[0])  # all rows form one batch
         return self._core.gradients(x, targets, loss, 1)
 
     # -- persistence ----------------------------------------------------------------------
