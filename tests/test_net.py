@@ -664,3 +664,28 @@ def test_a_batch_larger_than_memory_is_refused_up_front():
         net.fit(X, y, batch_size=100_000, epochs=1, progress=False)
     with pytest.raises(MemoryError, match="GiB"):
         net.gradients(X, y)
+
+
+def test_pickle_and_deepcopy_round_trip():
+    import copy
+    import pickle
+
+    import networkx as nx
+
+    G = nx.DiGraph()
+    G.add_edges_from([(("in", i), ("h", j)) for i in range(3) for j in range(4)])
+    G.add_edges_from([(("h", j), ("out", k)) for j in range(4) for k in range(2)])
+    net = sd.DagNet(G, activation="tanh", seed=5, dropout=0.1)
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = np.array(["cat", "dog"])[(X[:, 0] > 0).astype(int)]
+    net.fit(X, y, loss="cross_entropy", epochs=2, progress=False)
+    # both raised "cannot pickle 'sparsedag._core.DagNetCore' object"
+    for back in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        np.testing.assert_array_equal(back.weights, net.weights)
+        np.testing.assert_array_equal(back.biases, net.biases)
+        np.testing.assert_array_equal(back.forward(X), net.forward(X))
+        assert (back.predict(X) == net.predict(X)).all()
+        assert back.graph.labels == net.graph.labels and back.inputs.tolist() == net.inputs.tolist()
+        assert back.history_ == net.history_ and back.dropout == net.dropout
+        back.partial_fit(X, y, loss="cross_entropy")  # trains on, independently of the original
+        assert not np.array_equal(back.weights, net.weights)

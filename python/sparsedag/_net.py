@@ -702,10 +702,10 @@ class DagNet:
         return self._core.gradients(x, targets, loss, 1)
 
     # -- persistence ----------------------------------------------------------------------
-    def save(self, path: Union[str, os.PathLike[str]]) -> None:
-        """Writes the network to an ``.npz`` file (no pickle): structure, weights, biases."""
+    def _arrays(self) -> dict[str, Any]:
+        """Structure, settings and parameters as named arrays (the ``.npz`` entries)."""
         src, dst = self.edges()
-        arrays: dict[str, Any] = {
+        return {
             "format": np.array(FORMAT_TAG),
             "version": np.array(FORMAT_VERSION),
             "num_nodes": np.array(self.graph.num_nodes),
@@ -723,6 +723,10 @@ class DagNet:
             "biases": self.biases,
             "loss": np.array(self.loss_ or ""),
         }
+
+    def save(self, path: Union[str, os.PathLike[str]]) -> None:
+        """Writes the network to an ``.npz`` file (no pickle): structure, weights, biases."""
+        arrays = self._arrays()
         labels = self.graph.labels
         if labels is not None and (
             all(isinstance(v, str) for v in labels)
@@ -733,6 +737,24 @@ class DagNet:
             arrays["classes"] = self.classes_
         with open(path, "wb") as f:
             np.savez(f, **arrays)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickling and ``copy.deepcopy`` keep what :meth:`save` writes plus any node labels,
+        ``classes_`` and the history; the optimiser state (momentum, Adam) restarts."""
+        return {
+            "arrays": self._arrays(),
+            "labels": self.graph.labels,
+            "classes": self.classes_,
+            "history": self._history,
+            "epochs_done": self._epochs_done,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        net = _from_arrays(state["arrays"], "pickled DagNet", state["labels"])
+        self.__dict__.update(net.__dict__)
+        self.classes_ = state["classes"]
+        self._history = state["history"]
+        self._epochs_done = state["epochs_done"]
 
     def __repr__(self) -> str:
         return (
@@ -751,23 +773,32 @@ def load(path: Union[str, os.PathLike[str]]) -> DagNet:
         raise
     except Exception as e:  # zipfile.BadZipFile, OSError, ValueError from numpy
         raise ValueError(f"{path}: not a readable sparsedag file ({e})") from None
+    labels = files["labels"].tolist() if "labels" in files else None
+    net = _from_arrays(files, str(path), labels)
+    if "classes" in files:
+        net.classes_ = files["classes"]
+    return net
+
+
+def _from_arrays(files: dict[str, Any], source: str, labels: Optional[list[Any]]) -> DagNet:
+    """The network of :meth:`DagNet._arrays` entries, or ``ValueError`` naming ``source``."""
     if "format" not in files or str(files["format"]) != FORMAT_TAG:
-        raise ValueError(f"{path}: not a sparsedag DagNet file (no {FORMAT_TAG!r} tag)")
+        raise ValueError(f"{source}: not a sparsedag DagNet file (no {FORMAT_TAG!r} tag)")
     version = int(files.get("version", -1))
     if version != FORMAT_VERSION:
         raise ValueError(
-            f"{path}: DagNet file format version {version}; this sparsedag reads version "
+            f"{source}: DagNet file format version {version}; this sparsedag reads version "
             f"{FORMAT_VERSION}"
         )
     required = ("num_nodes", "src", "dst", "inputs", "outputs", "layers", "activations")
     missing = [k for k in (*required, "weights", "biases") if k not in files]
     if missing:
-        raise ValueError(f"{path}: corrupt DagNet file, missing {', '.join(missing)}")
+        raise ValueError(f"{source}: corrupt DagNet file, missing {', '.join(missing)}")
     try:
         n = int(files["num_nodes"])
         dag = Dag.from_edges(files["src"], files["dst"], n)
-        if "labels" in files:
-            dag = Dag(dag._core, files["labels"].tolist())
+        if labels is not None:
+            dag = Dag(dag._core, labels)
         net = DagNet(
             dag,
             inputs=dag.label(files["inputs"]),
@@ -783,9 +814,7 @@ def load(path: Union[str, os.PathLike[str]]) -> DagNet:
         )
         net.biases = files["biases"]
     except (ValueError, TypeError, KeyError, IndexError) as e:
-        raise ValueError(f"{path}: corrupt DagNet file ({e})") from None
+        raise ValueError(f"{source}: corrupt DagNet file ({e})") from None
     loss = str(files.get("loss", ""))
     net.loss_ = loss or None
-    if "classes" in files:
-        net.classes_ = files["classes"]
     return net
