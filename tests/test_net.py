@@ -689,3 +689,18 @@ def test_pickle_and_deepcopy_round_trip():
         assert back.history_ == net.history_ and back.dropout == net.dropout
         back.partial_fit(X, y, loss="cross_entropy")  # trains on, independently of the original
         assert not np.array_equal(back.weights, net.weights)
+
+
+def test_batch_sizes_past_the_rows_are_one_batch(small):
+    net, X = small
+    y = np.zeros((20, 2))
+    histories = []
+    for batch_size in (20, 10**6, 2**64, 2**70):  # 2**64 and up raised OverflowError
+        net.weights = np.full(net.graph.num_edges, 0.1)
+        net.biases = np.zeros(net.graph.num_nodes)
+        histories.append(net.fit(X, y, batch_size=batch_size, epochs=2, progress=False)["loss"])
+        assert histories[-1] == histories[0]
+    clf = sd.SparseMLPClassifier(hidden=(8,), epochs=2, batch_size=2**70, seed=3)
+    reference = sd.SparseMLPClassifier(hidden=(8,), epochs=2, batch_size=20, seed=3)
+    labels = np.arange(20) % 2
+    assert clf.fit(X, labels).history_["loss"] == reference.fit(X, labels).history_["loss"]

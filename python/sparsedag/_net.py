@@ -536,9 +536,11 @@ class DagNet:
             self._optimizer_key = key
         self.loss_ = loss
         rows = x.shape[0]
-        self._check_workspace(min(int(batch_size), rows))
+        # A batch beyond the rows is one batch of all rows (so sizes past 2**64 work too).
+        batch_size = min(int(batch_size), rows)
+        self._check_workspace(batch_size)
         seed = self.seed if seed is None else _seed(seed)
-        num_batches = -(-rows // int(batch_size))
+        num_batches = -(-rows // batch_size)
         chunk = max(1, num_batches // 25) if progress else num_batches
         bar = _Progress(progress, int(epochs))
         history = self._history
@@ -560,7 +562,7 @@ class DagNet:
                         order,
                         first,
                         chunk,
-                        int(batch_size),
+                        batch_size,
                         loss,
                         optimizer,
                         float(lr),

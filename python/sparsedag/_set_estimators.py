@@ -479,7 +479,7 @@ class _SparseMLP(_Base):
     ) -> None:
         core = self._core
         rows = x.shape[0]
-        batch = p["batch_size"]
+        batch = min(p["batch_size"], rows)  # the same batches; sizes past 2**64 work too
         train_args = (self._loss, p["lr"], p["momentum"], p["weight_decay"], p["dropout"])
         bar = _Progress(bool(self.progress), n_epochs, type(self).__name__)
         shared_epochs = n_epochs
