@@ -573,6 +573,11 @@ def test_divergence_raises_floating_point_error(small):
     with pytest.raises(FloatingPointError, match="diverged"):
         for _ in range(10):
             net.partial_fit(X, y, lr=1e38)
+    # one epoch on huge inputs: a finite loss (3.5e28) and finite weights, but the outputs
+    # overflow to infinity; this went unnoticed
+    net = sd.DagNet(stack_graph([3, 5, 2]), seed=0)
+    with pytest.raises(FloatingPointError, match="outputs are not finite"):
+        net.partial_fit(X * 1e15, y / 1e3)
     # ParallelMLPs reports a diverged model in its history and keeps training the others
     pm = sd.ParallelMLPs(3, 2, widths=[4], repetitions=2, seed=2)
     hist = pm.fit(X, y, epochs=4, lr=1e38, progress=False)

@@ -586,12 +586,15 @@ class DagNet:
             except (KeyboardInterrupt, FloatingPointError):
                 bar.abort()
                 raise
-            # The loss is taken before each update: the last one may still have overflowed.
+            # The loss is taken before each update: the last one may still have overflowed, or
+            # left finite weights (~1e30) whose outputs overflow.
             if groups == 1 and not (
-                np.isfinite(self._core.weights()).all() and np.isfinite(self._core.biases()).all()
+                np.isfinite(self._core.weights()).all()
+                and np.isfinite(self._core.biases()).all()
+                and np.isfinite(self._core.predict(x[:64])).all()
             ):
                 bar.abort()
-                raise _diverged(epoch, lr, "some weights are not finite")
+                raise _diverged(epoch, lr, "some weights or outputs are not finite")
             self._epochs_done += 1
             record: dict[str, Any] = {"loss": (loss_sum / seen).tolist()}
             if loss == "cross_entropy":

@@ -544,6 +544,9 @@ class _SparseMLP(_Base):
                     merge_started = time.perf_counter()
                     core.finish_data_parallel()
                     t_evolve += time.perf_counter() - merge_started
+                if not local_phase or i == n_epochs - 1:
+                    # The loss is taken before each update: the last one may have overflowed.
+                    _check_parameters(core, x, epoch, p["lr"])
                 self._epochs_done += 1
                 self._record(
                     loss_sum / max(seen, 1),
@@ -628,6 +631,11 @@ class _SparseMLP(_Base):
     def layer(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Layer ``index`` as CSR by output neuron: ``(offsets, indices, weights, momentum)``."""
         self._check_is_fitted()
+        count = len(self._core.sizes()) - 1
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"index must be an integer, got {type(index).__name__}")
+        if not 0 <= index < count:  # -1 and 2**70 raised OverflowError
+            raise ValueError(f"layer {index} does not exist: the network has {count} layers")
         return self._core.layer(int(index))
 
     def _scaled(self, x: np.ndarray) -> np.ndarray:
@@ -861,6 +869,19 @@ def _check_fits_in_memory(sizes: list[int], epsilon: float, batch: int, workers:
         f"this network ({connections:.3g} connections, {neurons} neurons at batch {batch})",
         "use narrower hidden layers, a smaller epsilon or batch_size",
     )
+
+
+def _check_parameters(core: Any, x: np.ndarray, epoch: int, lr: float) -> None:
+    """After an epoch: finite weights and biases, and finite outputs on a few training rows
+    (finite weights of ~1e30 still overflow the outputs)."""
+    layers = range(len(core.sizes()) - 1)
+    finite = all(np.isfinite(core.layer(k)[2]).all() for k in layers)
+    finite = finite and np.isfinite(core.biases()).all()
+    if not (finite and np.isfinite(core.predict(x[:64])).all()):
+        raise FloatingPointError(
+            f"training diverged in epoch {epoch + 1}: some weights or outputs are not finite. "
+            f"Lower lr (now {lr}) or standardize X (zero mean, unit variance per feature)."
+        )
 
 
 def _check_diverged(loss_sum: float, epoch: int, lr: float) -> None:
