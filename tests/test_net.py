@@ -709,3 +709,17 @@ def test_batch_sizes_past_the_rows_are_one_batch(small):
     reference = sd.SparseMLPClassifier(hidden=(8,), epochs=2, batch_size=20, seed=3)
     labels = np.arange(20) % 2
     assert clf.fit(X, labels).history_["loss"] == reference.fit(X, labels).history_["loss"]
+
+
+def test_history_lists_stay_aligned_with_the_epochs(small):
+    net, X = small
+    y = np.random.default_rng(3).normal(size=(20, 2))
+    labels = (X[:, 0] > 0).astype(int)
+    net.fit(X, y, epochs=2, validation_data=(X, y), progress=False)
+    net.partial_fit(X, labels, loss="cross_entropy")
+    net.partial_fit(X, y)
+    h = net.history_
+    # accuracy had one entry for four epochs, val_loss two: entry i was not epoch i
+    assert {len(v) for v in h.values()} == {4}
+    assert np.isnan(h["accuracy"]).tolist() == [True, True, False, True]
+    assert np.isnan(h["val_loss"]).tolist() == [False, False, True, True]

@@ -4,6 +4,7 @@ released; Ctrl-C stops training after the current batch and leaves the model usa
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -605,8 +606,14 @@ class DagNet:
                 if loss == "cross_entropy":
                     record["val_accuracy"] = (np.asarray(hits) / count).tolist()
             record["time"] = time.perf_counter() - started
+            # Every list keeps one entry per epoch, NaN where this epoch or an earlier one had
+            # no such value (partial_fit calls with another loss or without validation data).
+            recorded = len(history.get("time", []))
+            missing = [math.nan] * groups
+            for k in history.keys() - record.keys():
+                history[k].append(missing)
             for k, v in record.items():
-                history.setdefault(k, []).append(v)
+                history.setdefault(k, [missing] * recorded).append(v)
             summary = "  ".join(
                 f"{k} {np.mean(v):.4f}" for k, v in record.items() if k not in ("time", "loss")
             )
