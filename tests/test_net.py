@@ -468,6 +468,11 @@ def test_bad_y(small):
         net.fit(X, np.zeros((20, 2)), lr=-1, progress=False)
     with pytest.raises(ValueError, match="batch_size"):
         net.fit(X, np.zeros((20, 2)), batch_size=0, progress=False)
+    # 2.5 epochs ran 2 and a batch of 2.5 rows one of 2, silently
+    with pytest.raises(TypeError, match="epochs must be an integer"):
+        net.fit(X, np.zeros((20, 2)), epochs=2.5, progress=False)
+    with pytest.raises(TypeError, match="batch_size must be an integer"):
+        net.partial_fit(X, np.zeros((20, 2)), batch_size=2.5)
 
 
 def test_bad_networks():

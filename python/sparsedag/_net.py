@@ -61,6 +61,13 @@ def _activation_code(name: str) -> int:
     return code
 
 
+def _whole(value: Any, name: str) -> int:
+    """An integer argument; 2.5 epochs silently ran 2."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
 def _seed(value: Any) -> int:
     seed = int(value)
     if not 0 <= seed < 2**64:
@@ -517,9 +524,10 @@ class DagNet:
         momentum: float,
         groups: int,
     ) -> dict[str, list[Any]]:
-        if int(epochs) < 0:
+        epochs, batch_size = _whole(epochs, "epochs"), _whole(batch_size, "batch_size")
+        if epochs < 0:
             raise ValueError(f"epochs must be non-negative, got {epochs}")
-        if int(batch_size) < 1:
+        if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if self.loss_ is not None and loss != self.loss_ and self._epochs_done:
             self._core.reset_optimizer()
@@ -538,14 +546,14 @@ class DagNet:
         self.loss_ = loss
         rows = x.shape[0]
         # A batch beyond the rows is one batch of all rows (so sizes past 2**64 work too).
-        batch_size = min(int(batch_size), rows)
+        batch_size = min(batch_size, rows)
         self._check_workspace(batch_size)
         seed = self.seed if seed is None else _seed(seed)
         num_batches = -(-rows // batch_size)
         chunk = max(1, num_batches // 25) if progress else num_batches
-        bar = _Progress(progress, int(epochs))
+        bar = _Progress(progress, epochs)
         history = self._history
-        for _ in range(int(epochs)):
+        for _ in range(epochs):
             epoch = self._epochs_done
             started = time.perf_counter()
             if shuffle:
@@ -579,7 +587,7 @@ class DagNet:
                     if groups == 1 and not np.isfinite(loss_sum).all():
                         raise _diverged(epoch, lr, "the loss is not finite")
                     bar.update(
-                        epoch % max(int(epochs), 1),
+                        epoch % max(epochs, 1),
                         min(first + chunk, num_batches),
                         num_batches,
                         float(loss_sum.mean() / max(seen, 1)),
