@@ -23,6 +23,7 @@ from typing import Any, NamedTuple, Optional
 import numpy as np
 
 from . import _core
+from ._resources import check_fits
 
 __all__ = [
     "INITS",
@@ -131,6 +132,15 @@ def erdos_renyi_layer(
     ``init`` (see :data:`INITS`), momentum starts at 0.
     """
     n_in, n_out = _count(n_in, "n_in"), _count(n_out, "n_out")
+    expected = _core.erdos_renyi_probability(n_in, n_out, float(epsilon)) * n_in * n_out
+    # Sampled rows, then the final arrays: about 20 bytes per connection at the peak (an n_in
+    # past int32 gets the core's own error).
+    if n_in < 2**31:
+        check_fits(
+            20.0 * expected,
+            f"an Erdős–Rényi layer of {expected:.3g} connections",
+            "use a smaller layer or epsilon",
+        )
     offsets, indices, weights, momentum = _core.erdos_renyi_layer(
         n_in, n_out, float(epsilon), init, _seed(seed)
     )
