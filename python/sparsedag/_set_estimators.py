@@ -293,7 +293,7 @@ class _SparseMLP(_Base):
         n_jobs = self.n_jobs
         if n_jobs is not None:
             if n_jobs == -1:
-                n_jobs = os.cpu_count() or 1
+                n_jobs = min(os.cpu_count() or 1, MAX_THREADS)
             # Checked here, before a fit replaces the model: set_num_threads takes 1 to 1024.
             n_jobs = _check_int(n_jobs, "n_jobs", 1, MAX_THREADS)
         return {
