@@ -550,6 +550,7 @@ def test_class_labels_belong_to_one_fit():
     # one class in y: the unused output is no class, so every prediction is that class
     net.fit(X, np.full(60, "only"), loss="cross_entropy", epochs=1, progress=False)
     assert (net.predict(X) == "only").all()
+    np.testing.assert_array_equal(net.predict_proba(X[:3]), np.ones((3, 1)))  # had 2 columns
     with pytest.raises(ValueError, match="3 classes but the network has 2 outputs"):
         net.fit(X, np.array(["a", "b", "c"])[np.arange(60) % 3], loss="cross_entropy",
                 progress=False)  # fmt: skip

@@ -683,8 +683,11 @@ class DagNet:
         return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Softmax of the outputs (for networks trained with cross-entropy)."""
+        """Softmax of the outputs (for networks trained with cross-entropy); with labels other
+        than 0, 1, ... (``classes_``), one column per class in ``classes_`` order."""
         out = self.forward(X).astype(np.float64)
+        if self.classes_ is not None:
+            out = out[:, : len(self.classes_)]
         out -= out.max(axis=1, keepdims=True)
         np.exp(out, out=out)
         out /= out.sum(axis=1, keepdims=True)
