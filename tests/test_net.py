@@ -729,3 +729,13 @@ def test_history_lists_stay_aligned_with_the_epochs(small):
     assert {len(v) for v in h.values()} == {4}
     assert np.isnan(h["accuracy"]).tolist() == [True, True, False, True]
     assert np.isnan(h["val_loss"]).tolist() == [False, False, True, True]
+
+
+def test_uint64_ids_past_int64_are_named_as_given():
+    g = stack_graph([3, 5, 2])
+    huge = np.array([2**63], dtype=np.uint64)
+    # the messages showed -9223372036854775808
+    with pytest.raises(ValueError, match="inputs\\[0\\] = 9223372036854775808"):
+        sd.DagNet(g, inputs=huge)
+    with pytest.raises(ValueError, match="schedule holds 9223372036854775808"):
+        sd.DagNet(g).predict(np.ones((1, 3)), schedule=np.full(10, 2**63, dtype=np.uint64))

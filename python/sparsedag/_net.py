@@ -273,7 +273,12 @@ class DagNet:
         ids = np.asarray(nodes)
         if ids.size and ids.dtype.kind not in "iu":
             raise TypeError(f"{what} must be node ids (integers), got dtype {ids.dtype}")
-        return ids.astype(np.int64).ravel()
+        ids = ids.ravel()
+        if ids.dtype.kind == "u" and ids.size and ids.max() >= 2**63:
+            # int64 would wrap these to negative ids in the core's message
+            i = int(np.argmax(ids >= 2**63))
+            raise ValueError(f"{what}[{i}] = {ids[i]} is not a node of the graph")
+        return ids.astype(np.int64)
 
     # -- structure ----------------------------------------------------------------------
     @property
