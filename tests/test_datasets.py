@@ -120,6 +120,10 @@ def test_many_informative_features_use_distinct_random_vertices():
         ({"class_sep": float("inf")}, ValueError, "class_sep"),
         ({"n_classes": 2.5}, TypeError, "n_classes"),
         ({"seed": -1}, ValueError, "seed"),
+        # these gave infinite features (2 * class_sep overflows; float16 tops out at 65504)
+        ({"class_sep": 1e308}, ValueError, "class_sep"),
+        ({"class_sep": 1e6, "dtype": np.float16}, ValueError, "overflow float16"),
+        ({"dtype": str}, TypeError, "floating-point"),  # gave strings
     ],
 )
 def test_bad_parameters(kwargs, error, match):

@@ -468,6 +468,11 @@ def test_bad_y(small):
         net.fit(X, np.zeros((20, 2)), lr=-1, progress=False)
     with pytest.raises(ValueError, match="batch_size"):
         net.fit(X, np.zeros((20, 2)), batch_size=0, progress=False)
+    # 2.5 epochs ran 2 and a batch of 2.5 rows one of 2, silently
+    with pytest.raises(TypeError, match="epochs must be an integer"):
+        net.fit(X, np.zeros((20, 2)), epochs=2.5, progress=False)
+    with pytest.raises(TypeError, match="batch_size must be an integer"):
+        net.partial_fit(X, np.zeros((20, 2)), batch_size=2.5)
 
 
 def test_bad_networks():
@@ -545,6 +550,7 @@ def test_class_labels_belong_to_one_fit():
     # one class in y: the unused output is no class, so every prediction is that class
     net.fit(X, np.full(60, "only"), loss="cross_entropy", epochs=1, progress=False)
     assert (net.predict(X) == "only").all()
+    np.testing.assert_array_equal(net.predict_proba(X[:3]), np.ones((3, 1)))  # had 2 columns
     with pytest.raises(ValueError, match="3 classes but the network has 2 outputs"):
         net.fit(X, np.array(["a", "b", "c"])[np.arange(60) % 3], loss="cross_entropy",
                 progress=False)  # fmt: skip
@@ -573,6 +579,11 @@ def test_divergence_raises_floating_point_error(small):
     with pytest.raises(FloatingPointError, match="diverged"):
         for _ in range(10):
             net.partial_fit(X, y, lr=1e38)
+    # one epoch on huge inputs: a finite loss (3.5e28) and finite weights, but the outputs
+    # overflow to infinity; this went unnoticed
+    net = sd.DagNet(stack_graph([3, 5, 2]), seed=0)
+    with pytest.raises(FloatingPointError, match="outputs are not finite"):
+        net.partial_fit(X * 1e15, y / 1e3)
     # ParallelMLPs reports a diverged model in its history and keeps training the others
     pm = sd.ParallelMLPs(3, 2, widths=[4], repetitions=2, seed=2)
     hist = pm.fit(X, y, epochs=4, lr=1e38, progress=False)
@@ -623,3 +634,108 @@ def test_training_and_inference_release_the_gil():
         took, pause = longest_pause_of_python(call)
         # each is one core call: holding the GIL would stall this thread for all of it
         assert pause < 0.5 * took, (name, took, pause)
+
+
+def test_parallel_mlps_bad_input():
+    with pytest.raises(TypeError, match="n_inputs must be an integer"):
+        sd.ParallelMLPs(2.5, 2)
+    with pytest.raises(TypeError, match="width must be an integer"):
+        sd.ParallelMLPs(3, 2, widths=[2.7])
+    with pytest.raises(ValueError, match="activations is empty"):
+        sd.ParallelMLPs(3, 2, activations=[])
+    # 10**12 connections: the edge lists alone were killed by the out-of-memory killer
+    with pytest.raises(MemoryError, match="GiB"):
+        sd.ParallelMLPs(1000, 2, widths=[10**6], repetitions=1000)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 2))
+    pm = sd.ParallelMLPs(3, 2, widths=[4], repetitions=2)
+    pm.fit(X, y, epochs=1, progress=False)
+    bad = y.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        pm.score(X, bad)
+    with pytest.raises(ValueError, match="rows"):
+        pm.score(X, y[:3])
+    assert (pm.score(X, np.ones((20, 2))) == 0.0).all()  # constant targets, as DagNet.score
+    pm.fit(X, (X[:, 0] > 0).astype(int), loss="cross_entropy", epochs=1, progress=False)
+    with pytest.raises(ValueError, match="rows"):
+        pm.score(X, np.zeros(3, dtype=int))
+    with pytest.raises(TypeError, match="labels of one kind"):
+        sd.DagNet(stack_graph([3, 5, 2])).fit(X, np.array([1, "a"] * 10, dtype=object),
+                                              loss="cross_entropy", progress=False)  # fmt: skip
+
+
+def test_a_batch_larger_than_memory_is_refused_up_front():
+    n = 10**6
+    net = sd.DagNet(sd.Dag.from_edges(np.arange(n - 1), np.arange(1, n), n))
+    X = np.zeros((100_000, 1), dtype=np.float32)
+    y = np.zeros((100_000, 1), dtype=np.float32)
+    # 10**6 neurons x 10**5 rows x 12 bytes: the workspace allocation aborted or ran out of RAM
+    with pytest.raises(MemoryError, match="batch_size"):
+        net.fit(X, y, batch_size=100_000, epochs=1, progress=False)
+    with pytest.raises(MemoryError, match="GiB"):
+        net.gradients(X, y)
+
+
+def test_pickle_and_deepcopy_round_trip():
+    import copy
+    import pickle
+
+    import networkx as nx
+
+    G = nx.DiGraph()
+    G.add_edges_from([(("in", i), ("h", j)) for i in range(3) for j in range(4)])
+    G.add_edges_from([(("h", j), ("out", k)) for j in range(4) for k in range(2)])
+    net = sd.DagNet(G, activation="tanh", seed=5, dropout=0.1)
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = np.array(["cat", "dog"])[(X[:, 0] > 0).astype(int)]
+    net.fit(X, y, loss="cross_entropy", epochs=2, progress=False)
+    # both raised "cannot pickle 'sparsedag._core.DagNetCore' object"
+    for back in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        np.testing.assert_array_equal(back.weights, net.weights)
+        np.testing.assert_array_equal(back.biases, net.biases)
+        np.testing.assert_array_equal(back.forward(X), net.forward(X))
+        assert (back.predict(X) == net.predict(X)).all()
+        assert back.graph.labels == net.graph.labels and back.inputs.tolist() == net.inputs.tolist()
+        assert back.history_ == net.history_ and back.dropout == net.dropout
+        back.partial_fit(X, y, loss="cross_entropy")  # trains on, independently of the original
+        assert not np.array_equal(back.weights, net.weights)
+
+
+def test_batch_sizes_past_the_rows_are_one_batch(small):
+    net, X = small
+    y = np.zeros((20, 2))
+    histories = []
+    for batch_size in (20, 10**6, 2**64, 2**70):  # 2**64 and up raised OverflowError
+        net.weights = np.full(net.graph.num_edges, 0.1)
+        net.biases = np.zeros(net.graph.num_nodes)
+        histories.append(net.fit(X, y, batch_size=batch_size, epochs=2, progress=False)["loss"])
+        assert histories[-1] == histories[0]
+    clf = sd.SparseMLPClassifier(hidden=(8,), epochs=2, batch_size=2**70, seed=3)
+    reference = sd.SparseMLPClassifier(hidden=(8,), epochs=2, batch_size=20, seed=3)
+    labels = np.arange(20) % 2
+    assert clf.fit(X, labels).history_["loss"] == reference.fit(X, labels).history_["loss"]
+
+
+def test_history_lists_stay_aligned_with_the_epochs(small):
+    net, X = small
+    y = np.random.default_rng(3).normal(size=(20, 2))
+    labels = (X[:, 0] > 0).astype(int)
+    net.fit(X, y, epochs=2, validation_data=(X, y), progress=False)
+    net.partial_fit(X, labels, loss="cross_entropy")
+    net.partial_fit(X, y)
+    h = net.history_
+    # accuracy had one entry for four epochs, val_loss two: entry i was not epoch i
+    assert {len(v) for v in h.values()} == {4}
+    assert np.isnan(h["accuracy"]).tolist() == [True, True, False, True]
+    assert np.isnan(h["val_loss"]).tolist() == [False, False, True, True]
+
+
+def test_uint64_ids_past_int64_are_named_as_given():
+    g = stack_graph([3, 5, 2])
+    huge = np.array([2**63], dtype=np.uint64)
+    # the messages showed -9223372036854775808
+    with pytest.raises(ValueError, match="inputs\\[0\\] = 9223372036854775808"):
+        sd.DagNet(g, inputs=huge)
+    with pytest.raises(ValueError, match="schedule holds 9223372036854775808"):
+        sd.DagNet(g).predict(np.ones((1, 3)), schedule=np.full(10, 2**63, dtype=np.uint64))

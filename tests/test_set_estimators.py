@@ -298,6 +298,9 @@ def test_bad_data():
         sd.SparseMLPRegressor(hidden=(4,)).fit(X, np.where(y > 0, np.nan, 1.0))
     with pytest.raises(ValueError, match="complex"):
         sd.SparseMLPRegressor(hidden=(4,)).fit(X, y + 1j)
+    for index in (-1, 3, 2**70):
+        with pytest.raises(ValueError, match="does not exist"):
+            clf.layer(index)
 
 
 def test_regressor_targets_of_any_finite_scale():
@@ -343,6 +346,14 @@ def test_divergence_is_reported():
     with pytest.raises(RuntimeError, match="start_data_parallel"):
         reg._core.shared_rounds(32)
     assert reg.memory_["workspace_bytes"] == 0
+    # a partial_fit on data far off the first fit's scale: finite loss (1.9e30) and weights,
+    # outputs overflowed; predict_proba then returned NaN without a word
+    X = rng.normal(size=(60, 5)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    clf = sd.SparseMLPClassifier(hidden=(16, 8), epochs=2, seed=0)
+    clf.partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(FloatingPointError, match="outputs are not finite"):
+        clf.partial_fit(X * 1e30, y)
 
 
 # -- scikit-learn compatibility -----------------------------------------------------------------

@@ -527,3 +527,17 @@ def test_building_blocks_release_the_gil():
     for name, call in calls.items():
         took, pause = longest_pause_of_python(call)
         assert pause < 0.5 * took, (name, took, pause)
+
+
+def test_seeds_of_two_to_the_64_and_more_are_value_errors():
+    layer = sd.sparse.erdos_renyi_layer(10, 10, 2.0, seed=2**64 - 1)
+    with pytest.raises(ValueError, match="below 2\\*\\*64"):
+        sd.sparse.erdos_renyi_layer(10, 10, 2.0, seed=2**64)  # was OverflowError
+    with pytest.raises(ValueError, match="below 2\\*\\*64"):
+        sd.sparse.evolve_layer(layer, 0.3, seed=2**70)
+
+
+def test_a_layer_larger_than_memory_is_refused_up_front():
+    # 8.6e9 expected connections (under the 2**34 cap): the process was killed for memory
+    with pytest.raises(MemoryError, match="GiB"):
+        sd.sparse.erdos_renyi_layer(2**20, 2**14, 2**13)

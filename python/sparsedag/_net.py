@@ -4,6 +4,7 @@ released; Ctrl-C stops training after the current batch and leaves the model usa
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -14,6 +15,7 @@ import numpy as np
 
 from . import _core, _ordered
 from ._dag import Dag, as_dag
+from ._resources import check_fits
 
 __all__ = ["ACTIVATIONS", "INITS", "DagNet", "load"]
 
@@ -57,6 +59,13 @@ def _activation_code(name: str) -> int:
     if code is None:
         raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
     return code
+
+
+def _whole(value: Any, name: str) -> int:
+    """An integer argument; 2.5 epochs silently ran 2."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    return int(value)
 
 
 def _seed(value: Any) -> int:
@@ -264,7 +273,12 @@ class DagNet:
         ids = np.asarray(nodes)
         if ids.size and ids.dtype.kind not in "iu":
             raise TypeError(f"{what} must be node ids (integers), got dtype {ids.dtype}")
-        return ids.astype(np.int64).ravel()
+        ids = ids.ravel()
+        if ids.dtype.kind == "u" and ids.size and ids.max() >= 2**63:
+            # int64 would wrap these to negative ids in the core's message
+            i = int(np.argmax(ids >= 2**63))
+            raise ValueError(f"{what}[{i}] = {ids[i]} is not a node of the graph")
+        return ids.astype(np.int64)
 
     # -- structure ----------------------------------------------------------------------
     @property
@@ -367,7 +381,12 @@ class DagNet:
             if array.dtype.kind == "b":
                 return array.astype(np.int64)
             if fitting and self.classes_ is None:
-                classes = np.unique(array)
+                try:
+                    classes = np.unique(array)
+                except TypeError:  # for example None, or strings mixed with numbers
+                    raise TypeError(
+                        "y must hold class labels of one kind that sort (numbers or strings)"
+                    ) from None
                 if len(classes) > width:
                     raise ValueError(
                         f"y holds {len(classes)} classes but the network has {width} outputs "
@@ -397,6 +416,14 @@ class DagNet:
         if not np.isfinite(values).all():
             raise ValueError("y contains NaN or infinity")
         return values
+
+    def _check_workspace(self, batch: int) -> None:
+        """Training keeps three float32 rows of ``batch`` values per neuron."""
+        check_fits(
+            12.0 * self.graph.num_nodes * batch,
+            f"a batch of {batch} rows through {self.graph.num_nodes} neurons",
+            "use a smaller batch_size (or fewer rows for gradients)",
+        )
 
     # -- training -------------------------------------------------------------------------
     def fit(
@@ -502,9 +529,10 @@ class DagNet:
         momentum: float,
         groups: int,
     ) -> dict[str, list[Any]]:
-        if int(epochs) < 0:
+        epochs, batch_size = _whole(epochs, "epochs"), _whole(batch_size, "batch_size")
+        if epochs < 0:
             raise ValueError(f"epochs must be non-negative, got {epochs}")
-        if int(batch_size) < 1:
+        if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if self.loss_ is not None and loss != self.loss_ and self._epochs_done:
             self._core.reset_optimizer()
@@ -522,12 +550,15 @@ class DagNet:
             self._optimizer_key = key
         self.loss_ = loss
         rows = x.shape[0]
+        # A batch beyond the rows is one batch of all rows (so sizes past 2**64 work too).
+        batch_size = min(batch_size, rows)
+        self._check_workspace(batch_size)
         seed = self.seed if seed is None else _seed(seed)
-        num_batches = -(-rows // int(batch_size))
+        num_batches = -(-rows // batch_size)
         chunk = max(1, num_batches // 25) if progress else num_batches
-        bar = _Progress(progress, int(epochs))
+        bar = _Progress(progress, epochs)
         history = self._history
-        for _ in range(int(epochs)):
+        for _ in range(epochs):
             epoch = self._epochs_done
             started = time.perf_counter()
             if shuffle:
@@ -545,7 +576,7 @@ class DagNet:
                         order,
                         first,
                         chunk,
-                        int(batch_size),
+                        batch_size,
                         loss,
                         optimizer,
                         float(lr),
@@ -561,7 +592,7 @@ class DagNet:
                     if groups == 1 and not np.isfinite(loss_sum).all():
                         raise _diverged(epoch, lr, "the loss is not finite")
                     bar.update(
-                        epoch % max(int(epochs), 1),
+                        epoch % max(epochs, 1),
                         min(first + chunk, num_batches),
                         num_batches,
                         float(loss_sum.mean() / max(seen, 1)),
@@ -569,12 +600,15 @@ class DagNet:
             except (KeyboardInterrupt, FloatingPointError):
                 bar.abort()
                 raise
-            # The loss is taken before each update: the last one may still have overflowed.
+            # The loss is taken before each update: the last one may still have overflowed, or
+            # left finite weights (~1e30) whose outputs overflow.
             if groups == 1 and not (
-                np.isfinite(self._core.weights()).all() and np.isfinite(self._core.biases()).all()
+                np.isfinite(self._core.weights()).all()
+                and np.isfinite(self._core.biases()).all()
+                and np.isfinite(self._core.predict(x[:64])).all()
             ):
                 bar.abort()
-                raise _diverged(epoch, lr, "some weights are not finite")
+                raise _diverged(epoch, lr, "some weights or outputs are not finite")
             self._epochs_done += 1
             record: dict[str, Any] = {"loss": (loss_sum / seen).tolist()}
             if loss == "cross_entropy":
@@ -585,8 +619,14 @@ class DagNet:
                 if loss == "cross_entropy":
                     record["val_accuracy"] = (np.asarray(hits) / count).tolist()
             record["time"] = time.perf_counter() - started
+            # Every list keeps one entry per epoch, NaN where this epoch or an earlier one had
+            # no such value (partial_fit calls with another loss or without validation data).
+            recorded = len(history.get("time", []))
+            missing = [math.nan] * groups
+            for k in history.keys() - record.keys():
+                history[k].append(missing)
             for k, v in record.items():
-                history.setdefault(k, []).append(v)
+                history.setdefault(k, [missing] * recorded).append(v)
             summary = "  ".join(
                 f"{k} {np.mean(v):.4f}" for k, v in record.items() if k not in ("time", "loss")
             )
@@ -648,8 +688,11 @@ class DagNet:
         return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Softmax of the outputs (for networks trained with cross-entropy)."""
+        """Softmax of the outputs (for networks trained with cross-entropy); with labels other
+        than 0, 1, ... (``classes_``), one column per class in ``classes_`` order."""
         out = self.forward(X).astype(np.float64)
+        if self.classes_ is not None:
+            out = out[:, : len(self.classes_)]
         out -= out.max(axis=1, keepdims=True)
         np.exp(out, out=out)
         out /= out.sum(axis=1, keepdims=True)
@@ -683,13 +726,14 @@ class DagNet:
         node (bias). The model is not changed."""
         x = self._check_x(X)
         targets = self._targets(y, loss, x.shape[0], self.num_outputs, fitting=False)
+        self._check_workspace(x.shape[0])  # all rows form one batch
         return self._core.gradients(x, targets, loss, 1)
 
     # -- persistence ----------------------------------------------------------------------
-    def save(self, path: Union[str, os.PathLike[str]]) -> None:
-        """Writes the network to an ``.npz`` file (no pickle): structure, weights, biases."""
+    def _arrays(self) -> dict[str, Any]:
+        """Structure, settings and parameters as named arrays (the ``.npz`` entries)."""
         src, dst = self.edges()
-        arrays: dict[str, Any] = {
+        return {
             "format": np.array(FORMAT_TAG),
             "version": np.array(FORMAT_VERSION),
             "num_nodes": np.array(self.graph.num_nodes),
@@ -707,6 +751,10 @@ class DagNet:
             "biases": self.biases,
             "loss": np.array(self.loss_ or ""),
         }
+
+    def save(self, path: Union[str, os.PathLike[str]]) -> None:
+        """Writes the network to an ``.npz`` file (no pickle): structure, weights, biases."""
+        arrays = self._arrays()
         labels = self.graph.labels
         if labels is not None and (
             all(isinstance(v, str) for v in labels)
@@ -717,6 +765,24 @@ class DagNet:
             arrays["classes"] = self.classes_
         with open(path, "wb") as f:
             np.savez(f, **arrays)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickling and ``copy.deepcopy`` keep what :meth:`save` writes plus any node labels,
+        ``classes_`` and the history; the optimiser state (momentum, Adam) restarts."""
+        return {
+            "arrays": self._arrays(),
+            "labels": self.graph.labels,
+            "classes": self.classes_,
+            "history": self._history,
+            "epochs_done": self._epochs_done,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        net = _from_arrays(state["arrays"], "pickled DagNet", state["labels"])
+        self.__dict__.update(net.__dict__)
+        self.classes_ = state["classes"]
+        self._history = state["history"]
+        self._epochs_done = state["epochs_done"]
 
     def __repr__(self) -> str:
         return (
@@ -735,23 +801,32 @@ def load(path: Union[str, os.PathLike[str]]) -> DagNet:
         raise
     except Exception as e:  # zipfile.BadZipFile, OSError, ValueError from numpy
         raise ValueError(f"{path}: not a readable sparsedag file ({e})") from None
+    labels = files["labels"].tolist() if "labels" in files else None
+    net = _from_arrays(files, str(path), labels)
+    if "classes" in files:
+        net.classes_ = files["classes"]
+    return net
+
+
+def _from_arrays(files: dict[str, Any], source: str, labels: Optional[list[Any]]) -> DagNet:
+    """The network of :meth:`DagNet._arrays` entries, or ``ValueError`` naming ``source``."""
     if "format" not in files or str(files["format"]) != FORMAT_TAG:
-        raise ValueError(f"{path}: not a sparsedag DagNet file (no {FORMAT_TAG!r} tag)")
+        raise ValueError(f"{source}: not a sparsedag DagNet file (no {FORMAT_TAG!r} tag)")
     version = int(files.get("version", -1))
     if version != FORMAT_VERSION:
         raise ValueError(
-            f"{path}: DagNet file format version {version}; this sparsedag reads version "
+            f"{source}: DagNet file format version {version}; this sparsedag reads version "
             f"{FORMAT_VERSION}"
         )
     required = ("num_nodes", "src", "dst", "inputs", "outputs", "layers", "activations")
     missing = [k for k in (*required, "weights", "biases") if k not in files]
     if missing:
-        raise ValueError(f"{path}: corrupt DagNet file, missing {', '.join(missing)}")
+        raise ValueError(f"{source}: corrupt DagNet file, missing {', '.join(missing)}")
     try:
         n = int(files["num_nodes"])
         dag = Dag.from_edges(files["src"], files["dst"], n)
-        if "labels" in files:
-            dag = Dag(dag._core, files["labels"].tolist())
+        if labels is not None:
+            dag = Dag(dag._core, labels)
         net = DagNet(
             dag,
             inputs=dag.label(files["inputs"]),
@@ -767,9 +842,7 @@ def load(path: Union[str, os.PathLike[str]]) -> DagNet:
         )
         net.biases = files["biases"]
     except (ValueError, TypeError, KeyError, IndexError) as e:
-        raise ValueError(f"{path}: corrupt DagNet file ({e})") from None
+        raise ValueError(f"{source}: corrupt DagNet file ({e})") from None
     loss = str(files.get("loss", ""))
     net.loss_ = loss or None
-    if "classes" in files:
-        net.classes_ = files["classes"]
     return net

@@ -53,6 +53,9 @@ def _schedule_order(schedule: Any, num_nodes: int) -> tuple[str, np.ndarray]:
     of (source, target) pairs."""
     order = getattr(schedule, "order", schedule)
     array = np.asarray(order)
+    if array.dtype.kind == "u" and array.size and array.max() >= 2**63:
+        # int64 would wrap these to negative ids in the error message
+        raise ValueError(f"schedule holds {array.max()}, which is not a node id of the network")
     if array.dtype.kind not in "iu":
         raise TypeError(
             f"schedule must be an io_schedule(...) result, an integer array of node ids or an "

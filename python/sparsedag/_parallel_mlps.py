@@ -6,6 +6,7 @@ gradients never mix across models."""
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Sequence
 from typing import Any, Optional
 
@@ -13,8 +14,19 @@ import numpy as np
 
 from ._dag import Dag
 from ._net import DagNet
+from ._resources import check_fits
 
 __all__ = ["ParallelMLPs"]
+
+
+def _count(value: Any, name: str) -> int:
+    try:
+        count = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+    if count < 1:
+        raise ValueError(f"{name} must be at least 1, got {count}")
+    return count
 
 
 def _mlp_edges(n_inputs: int, width: int, n_outputs: int, offset: int, input_offset: int = 0):
@@ -46,15 +58,25 @@ class ParallelMLPs:
         bias: bool = True,
         seed: int = 0,
     ) -> None:
-        if n_inputs < 1 or n_outputs < 1:
-            raise ValueError("n_inputs and n_outputs must be at least 1")
-        if repetitions < 1:
-            raise ValueError("repetitions must be at least 1")
-        if not widths or any(int(w) < 1 for w in widths):
-            raise ValueError(f"widths must be positive integers, got {list(widths)}")
+        n_inputs, n_outputs = _count(n_inputs, "n_inputs"), _count(n_outputs, "n_outputs")
+        repetitions = _count(repetitions, "repetitions")
+        widths = [_count(w, "every width") for w in widths]
+        if not widths:
+            raise ValueError("widths is empty: give at least one hidden width")
         if isinstance(activations, str):
             activations = [activations]
-        self.n_inputs, self.n_outputs = int(n_inputs), int(n_outputs)
+        activations = list(activations)
+        if not activations:
+            raise ValueError("activations is empty: give at least one activation name")
+        models = len(widths) * len(activations) * repetitions
+        edges = sum(w * (n_inputs + n_outputs) for w in widths) * len(activations) * repetitions
+        # The edge lists are built in int64 and copied a few times on their way to the core.
+        check_fits(
+            edges * 48.0,
+            f"{models} models with {edges} connections",
+            "use fewer or narrower models",
+        )
+        self.n_inputs, self.n_outputs = n_inputs, n_outputs
         self.specs: list[dict[str, Any]] = [
             {"width": int(w), "activation": a, "seed": int(seed) + k}
             for k, (w, a) in enumerate(
@@ -193,12 +215,20 @@ class ParallelMLPs:
         return np.asarray(sums) / count
 
     def score(self, X: Any, y: Any) -> np.ndarray:
-        """Per model: accuracy (cross-entropy) or R²."""
-        if self._net.loss_ == "cross_entropy":
-            return (self.predict(X) == np.asarray(y)[None, :]).mean(axis=1)
-        out = self._outputs(X).astype(np.float64)
+        """Per model: accuracy (cross-entropy) or R² (0 for constant targets, as
+        :meth:`DagNet.score`)."""
+        net = self._net
+        x = net._check_x(X)
+        loss = "cross_entropy" if net.loss_ == "cross_entropy" else "mse"
+        # Shape, dtype and finiteness as in fit (a NaN in y gave NaN scores).
+        net._targets(y, loss, x.shape[0], self.n_outputs, fitting=False)
+        if loss == "cross_entropy":
+            return (self.predict(x) == np.asarray(y)[None, :]).mean(axis=1)
+        out = self._outputs(x).astype(np.float64)
         truth = np.asarray(y, dtype=np.float64).reshape(out.shape[1:])
         total = ((truth - truth.mean(axis=0)) ** 2).sum()
+        if total == 0:
+            return np.zeros(self.num_models)
         return 1.0 - ((out - truth[None]) ** 2).sum(axis=(1, 2)) / total
 
     def extract(self, model: int) -> DagNet:

@@ -32,6 +32,7 @@ import numpy as np
 
 from . import _core
 from ._core import SetMlpCore
+from ._resources import check_fits
 
 try:  # scikit-learn is optional: with it the estimators get its mixins, tags and checks.
     from sklearn.base import BaseEstimator as _Base
@@ -292,7 +293,7 @@ class _SparseMLP(_Base):
         n_jobs = self.n_jobs
         if n_jobs is not None:
             if n_jobs == -1:
-                n_jobs = os.cpu_count() or 1
+                n_jobs = min(os.cpu_count() or 1, MAX_THREADS)
             # Checked here, before a fit replaces the model: set_num_threads takes 1 to 1024.
             n_jobs = _check_int(n_jobs, "n_jobs", 1, MAX_THREADS)
         return {
@@ -478,7 +479,7 @@ class _SparseMLP(_Base):
     ) -> None:
         core = self._core
         rows = x.shape[0]
-        batch = p["batch_size"]
+        batch = min(p["batch_size"], rows)  # the same batches; sizes past 2**64 work too
         train_args = (self._loss, p["lr"], p["momentum"], p["weight_decay"], p["dropout"])
         bar = _Progress(bool(self.progress), n_epochs, type(self).__name__)
         shared_epochs = n_epochs
@@ -543,6 +544,9 @@ class _SparseMLP(_Base):
                     merge_started = time.perf_counter()
                     core.finish_data_parallel()
                     t_evolve += time.perf_counter() - merge_started
+                if not local_phase or i == n_epochs - 1:
+                    # The loss is taken before each update: the last one may have overflowed.
+                    _check_parameters(core, x, epoch, p["lr"])
                 self._epochs_done += 1
                 self._record(
                     loss_sum / max(seen, 1),
@@ -627,6 +631,11 @@ class _SparseMLP(_Base):
     def layer(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Layer ``index`` as CSR by output neuron: ``(offsets, indices, weights, momentum)``."""
         self._check_is_fitted()
+        count = len(self._core.sizes()) - 1
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"index must be an integer, got {type(index).__name__}")
+        if not 0 <= index < count:  # -1 and 2**70 raised OverflowError
+            raise ValueError(f"layer {index} does not exist: the network has {count} layers")
         return self._core.layer(int(index))
 
     def _scaled(self, x: np.ndarray) -> np.ndarray:
@@ -848,24 +857,30 @@ class SparseMLPRegressor(_RegressorMixin, _SparseMLP):
 
 
 def _check_fits_in_memory(sizes: list[int], epsilon: float, batch: int, workers: int) -> None:
-    """A ``MemoryError`` before building a network that cannot fit in this machine's RAM
-    (instead of an abort on a failed allocation, or the system running out of memory)."""
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): nothing to compare
-        return
+    """A ``MemoryError`` before building a network that cannot fit in this machine's RAM."""
     connections = sum(
         _core.erdos_renyi_probability(a, b, epsilon) * a * b for a, b in zip(sizes, sizes[1:])
     )
     neurons = sum(sizes)
     # Building holds the sampled rows and the final CSR (about 20 bytes per connection);
     # training adds three rows of `batch` floats per neuron, data-parallel a copy per worker.
-    need = connections * (20 + 12 * workers) + neurons * batch * 12
-    if need > total:
-        raise MemoryError(
-            f"this network needs about {need / 2**30:.1f} GiB ({connections:.3g} connections, "
-            f"{neurons} neurons at batch {batch}), more than the {total / 2**30:.1f} GiB of "
-            "memory of this machine: use narrower hidden layers, a smaller epsilon or batch_size"
+    check_fits(
+        connections * (20 + 12 * workers) + neurons * batch * 12,
+        f"this network ({connections:.3g} connections, {neurons} neurons at batch {batch})",
+        "use narrower hidden layers, a smaller epsilon or batch_size",
+    )
+
+
+def _check_parameters(core: Any, x: np.ndarray, epoch: int, lr: float) -> None:
+    """After an epoch: finite weights and biases, and finite outputs on a few training rows
+    (finite weights of ~1e30 still overflow the outputs)."""
+    layers = range(len(core.sizes()) - 1)
+    finite = all(np.isfinite(core.layer(k)[2]).all() for k in layers)
+    finite = finite and np.isfinite(core.biases()).all()
+    if not (finite and np.isfinite(core.predict(x[:64])).all()):
+        raise FloatingPointError(
+            f"training diverged in epoch {epoch + 1}: some weights or outputs are not finite. "
+            f"Lower lr (now {lr}) or standardize X (zero mean, unit variance per feature)."
         )
 
 

@@ -98,8 +98,11 @@ def make_madelon_like(
             f"n_classes * n_clusters_per_class = {n_clusters} clusters need distinct hypercube "
             f"vertices, but n_informative = {n_informative} gives only {2**n_informative}"
         )
-    if not np.isfinite(class_sep):
-        raise ValueError(f"class_sep must be finite, got {class_sep}")
+    if not np.isfinite(2.0 * class_sep):  # the hypercube side is 2 * class_sep
+        raise ValueError(f"class_sep must be finite (and below ~9e307), got {class_sep}")
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"dtype must be a floating-point type, got {dtype}")
     if not 0.0 <= flip_y <= 1.0:
         raise ValueError(f"flip_y must lie in [0, 1], got {flip_y}")
 
@@ -129,7 +132,10 @@ def make_madelon_like(
     if flip_y > 0.0:
         flipped = rng.random(n_samples) < flip_y
         y[flipped] = rng.integers(0, n_classes, size=int(flipped.sum()))
-    X = X.astype(dtype, copy=False)
+    with np.errstate(over="ignore"):
+        X = X.astype(dtype, copy=False)
+    if not np.isfinite(X).all():
+        raise ValueError(f"the features overflow {dtype}: lower class_sep or use a wider dtype")
     if shuffle:
         rows = rng.permutation(n_samples)
         cols = rng.permutation(n_features)

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple, Optional
 import numpy as np
 
 from . import _core
+from ._resources import check_fits
 
 __all__ = [
     "INITS",
@@ -105,6 +106,13 @@ def _count(value: Any, name: str) -> int:
     return count
 
 
+def _seed(value: Any) -> int:
+    seed = _count(value, "seed")
+    if seed >= 2**64:
+        raise ValueError(f"seed must be below 2**64, got {seed}")
+    return seed
+
+
 def erdos_renyi_probability(n_in: int, n_out: int, epsilon: float = 20.0) -> float:
     """p = epsilon (n_in + n_out) / (n_in n_out), capped at 1: the chance that a connection
     exists in an Erdős–Rényi layer."""
@@ -124,8 +132,17 @@ def erdos_renyi_layer(
     ``init`` (see :data:`INITS`), momentum starts at 0.
     """
     n_in, n_out = _count(n_in, "n_in"), _count(n_out, "n_out")
+    expected = _core.erdos_renyi_probability(n_in, n_out, float(epsilon)) * n_in * n_out
+    # Sampled rows, then the final arrays: about 20 bytes per connection at the peak (an n_in
+    # past int32 gets the core's own error).
+    if n_in < 2**31:
+        check_fits(
+            20.0 * expected,
+            f"an Erdős–Rényi layer of {expected:.3g} connections",
+            "use a smaller layer or epsilon",
+        )
     offsets, indices, weights, momentum = _core.erdos_renyi_layer(
-        n_in, n_out, float(epsilon), init, _count(seed, "seed")
+        n_in, n_out, float(epsilon), init, _seed(seed)
     )
     return SparseLayer(n_in, n_out, offsets, indices, weights, momentum)
 
@@ -172,7 +189,7 @@ def evolve_layer(
         weights,
         momentum,
         float(zeta),
-        _count(seed, "seed"),
+        _seed(seed),
         init,
         _alive(input_alive, "input_alive"),
         _alive(output_alive, "output_alive"),
