@@ -70,13 +70,20 @@ pub fn pool() -> PyResult<Arc<ThreadPool>> {
     Ok(pool)
 }
 
+/// The most worker threads a pool may have: far beyond any core count, small enough to start.
+const MAX_THREADS: i64 = 4096;
+
 /// Sets the number of worker threads used by parallel algorithms (>= 1).
 #[pyfunction]
-fn set_num_threads(threads: usize) -> PyResult<()> {
-    if threads == 0 {
-        return Err(PyValueError::new_err("threads must be at least 1"));
+fn set_num_threads(threads: i64) -> PyResult<()> {
+    // Signed, so that a negative count gets this message; bounded, because every thread is
+    // started at once: a million of them took the process down instead of an error.
+    if !(1..=MAX_THREADS).contains(&threads) {
+        return Err(PyValueError::new_err(format!(
+            "threads must lie in 1..={MAX_THREADS}, got {threads}"
+        )));
     }
-    let new_pool = build(Some(threads))?;
+    let new_pool = build(Some(threads as usize))?;
     let mut guard = POOL.write().map_err(poisoned)?;
     if let Some(old) = guard.replace(new_pool) {
         if old.pid != std::process::id() {
