@@ -125,7 +125,7 @@ def memory_order(
 
     ``sizes=None`` gives every value size 1.
 
-    ``progress`` draws the stage (``exact``, ``beam``, ``anneal``, ``windows``) and how far
+    ``progress`` draws the stage (``exact``, ``greedy``, ``beam``, ``anneal``, ``windows``) and how far
     it is on ``sys.stderr``: ``True`` always, ``False`` never, ``None`` (default) on a
     terminal once the call has run for a second.
     """

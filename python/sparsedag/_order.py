@@ -42,7 +42,7 @@ def topological_order(
     any greedy rule; ``effort`` scales the search, see :func:`sparsedag.memory_order`),
     ``exact`` (dynamic programming, small graphs) and the greedy rules ``least_peak``,
     ``largest_release``, ``memory_dfs``, ``earliest_inputs``. See :func:`sparsedag.memory_order`.
-    ``progress`` applies to ``min_memory`` and ``exact`` (see there).
+    ``progress`` applies to the memory-aware methods (see there).
     """
     if method in MEMORY_ORDER_METHODS:
         if key is not None:

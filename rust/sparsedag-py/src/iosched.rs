@@ -9,8 +9,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sparsedag::iosched::{
     edge_ids_of_pairs, io_bounds as bounds_of, io_cost as cost_of, io_cost_edges as edge_cost_of,
-    io_efficient_network as efficient, io_schedule as schedule_of, BoundEdgePlan, BoundPlan,
-    EdgeExecutionPlan, ExecutionPlan, IoCost, Method, Network,
+    io_efficient_network_cancellable as efficient, io_schedule as schedule_of, BoundEdgePlan,
+    BoundPlan, EdgeExecutionPlan, ExecutionPlan, IoCost, Method, Network,
 };
 
 use crate::arrays::{node_values, to_int64_array};
@@ -273,8 +273,8 @@ fn io_efficient_network<'py>(
     fast_memory: usize,
     seed: u64,
 ) -> PyResult<(PyDag, Bound<'py, PyArray1<i64>>)> {
-    let (dag, order) = run_interruptible(py, |_| {
-        efficient(inputs, neurons, degree, fast_memory, seed)
+    let (dag, order) = run_interruptible(py, |cancel| {
+        efficient(inputs, neurons, degree, fast_memory, seed, cancel)
     })?;
     Ok((PyDag::new(dag), to_int64_array(py, order)))
 }

@@ -3,8 +3,8 @@
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use sparsedag::memory::{
-    exact_order, greedy_order, min_memory_order, peak_lower_bound, peak_memory as peak_of,
-    profile as profile_of, Effort, GreedyRule, Model, Problem,
+    exact_order, greedy_order_cancellable, min_memory_order, peak_lower_bound,
+    peak_memory as peak_of, profile as profile_of, Effort, GreedyRule, Model, Problem,
 };
 
 use crate::arrays::{borrow_f64, node_values, to_int64_array};
@@ -69,7 +69,9 @@ fn memory_order<'py>(
         "exact" => run_with_progress(py, line, |cancel| exact_order(&problem, max_states, cancel))?,
         rule => {
             let rule = GreedyRule::from_name(rule).into_py_result()?;
-            py.detach(|| greedy_order(&problem, rule))
+            run_with_progress(py, line, |cancel| {
+                greedy_order_cancellable(&problem, rule, cancel)
+            })?
         }
     };
     Ok(to_int64_array(py, order))

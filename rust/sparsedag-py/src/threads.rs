@@ -70,22 +70,21 @@ pub fn pool() -> PyResult<Arc<ThreadPool>> {
     Ok(pool)
 }
 
-/// More threads than this is a mistake (a pool of a million threads spends minutes starting
-/// and exhausts memory); far above any machine's core count today.
-const MAX_THREADS: usize = 1024;
+/// The most worker threads a pool may have: far beyond any core count, small enough to start
+/// (a pool of a million threads spent minutes starting and exhausted memory).
+const MAX_THREADS: i64 = 1024;
 
 /// Sets the number of worker threads used by parallel algorithms (1 to `MAX_THREADS`).
 #[pyfunction]
-fn set_num_threads(threads: usize) -> PyResult<()> {
-    if threads == 0 {
-        return Err(PyValueError::new_err("threads must be at least 1"));
-    }
-    if threads > MAX_THREADS {
+fn set_num_threads(threads: i64) -> PyResult<()> {
+    // Signed, so that a negative count gets this message; bounded, because every thread is
+    // started at once: a million of them took the process down instead of an error.
+    if !(1..=MAX_THREADS).contains(&threads) {
         return Err(PyValueError::new_err(format!(
-            "threads must be at most {MAX_THREADS}, got {threads}"
+            "threads must lie in 1..={MAX_THREADS}, got {threads}"
         )));
     }
-    let new_pool = build(Some(threads))?;
+    let new_pool = build(Some(threads as usize))?;
     let mut guard = POOL.write().map_err(poisoned)?;
     if let Some(old) = guard.replace(new_pool) {
         if old.pid != std::process::id() {

@@ -55,6 +55,14 @@ impl fmt::Display for Error {
                 }
                 write!(f, "{}", nodes.first().copied().unwrap_or_default())
             }
+            // A negative id may be found before the node count is known (it is implied by the
+            // largest id), so its message does not quote a range.
+            Error::NodeOutOfRange {
+                position, value, ..
+            } if *value < 0 => write!(
+                f,
+                "edge {position} uses node id {value}, but node ids must be non-negative"
+            ),
             Error::NodeOutOfRange {
                 position,
                 value,

@@ -3,6 +3,7 @@
 //! set always fits and inference costs exactly the lower bound (each input loaded once, each
 //! output written once, nothing spilled), for `degree <= M - 1` connections per neuron.
 
+use crate::cancel::Cancel;
 use crate::error::{ensure_allocatable, invalid, Error, Result};
 use crate::graph::{Dag, DuplicatePolicy};
 use crate::rng::Rng;
@@ -17,6 +18,25 @@ pub fn io_efficient_network(
     degree: usize,
     fast_memory: usize,
     seed: u64,
+) -> Result<(Dag, Vec<u32>)> {
+    io_efficient_network_cancellable(
+        inputs,
+        neurons,
+        degree,
+        fast_memory,
+        seed,
+        crate::cancel::never(),
+    )
+}
+
+/// [`io_efficient_network`], stopping with `Interrupted` once `cancel` is requested.
+pub fn io_efficient_network_cancellable(
+    inputs: usize,
+    neurons: usize,
+    degree: usize,
+    fast_memory: usize,
+    seed: u64,
+    cancel: &Cancel,
 ) -> Result<(Dag, Vec<u32>)> {
     if fast_memory < 2 {
         return invalid(format!("fast_memory must be >= 2, got {fast_memory}"));
@@ -59,18 +79,27 @@ pub fn io_efficient_network(
     let mut stream: Vec<usize> = Vec::with_capacity(n);
     // A neuron reads at most the values before it, whatever `degree` asks for.
     let mut chosen: Vec<usize> = Vec::with_capacity(degree.min(n));
+    // Membership of `chosen`, so that a rejected draw costs O(1), not O(degree): with the
+    // degree near the window, each neuron makes ~degree * ln(degree) draws.
+    let mut is_chosen = vec![false; n];
     for k in 0..neurons {
+        cancel.check()?;
         let v = inputs + k;
+        for &u in &chosen {
+            is_chosen[u] = false;
+        }
         chosen.clear();
         if k < inputs {
             stream.push(k);
             chosen.push(k);
+            is_chosen[k] = true;
         }
         let recent = &stream[stream.len().saturating_sub(window)..];
         let want = degree.min(recent.len());
         while chosen.len() < want {
             let u = recent[rng.below(recent.len() as u64) as usize];
-            if !chosen.contains(&u) {
+            if !is_chosen[u] {
+                is_chosen[u] = true;
                 chosen.push(u);
             }
         }
@@ -83,4 +112,24 @@ pub fn io_efficient_network(
     }
     let dag = Dag::from_edges(&src, &dst, Some(n as u64), DuplicatePolicy::Reject)?;
     Ok((dag, (0..n as u32).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    #[test]
+    fn generation_stops_when_cancelled() {
+        // The draw loop used to ignore the cancel flag (and took O(degree) per rejected draw).
+        let cancel = Cancel::new();
+        cancel.request();
+        let result = io_efficient_network_cancellable(100, 20_000, 2_000, 2_001, 0, &cancel);
+        assert!(matches!(result, Err(Error::Interrupted)));
+        let (dag, _) = io_efficient_network(3, 40, 50, 60, 5).unwrap();
+        // neuron k reads every value before it: inputs 0..=k and neurons 0..k, then all
+        let expected: usize =
+            (0..3).map(|k| 2 * k + 1).sum::<usize>() + (3..40).map(|k| k + 3).sum::<usize>();
+        assert_eq!(dag.num_edges(), expected);
+    }
 }

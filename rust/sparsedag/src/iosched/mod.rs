@@ -29,7 +29,7 @@ pub use execute::{assign_rows, execute, BoundPlan, ExecutionPlan};
 pub(crate) use execute_edges::{avx2, avx512};
 pub(crate) use execute_edges::{wide, EdgeProgram, Entry, Final, Finish};
 pub use execute_edges::{BoundEdgePlan, EdgeExecutionPlan};
-pub use generator::io_efficient_network;
+pub use generator::{io_efficient_network, io_efficient_network_cancellable};
 pub use network::Network;
 pub use orders::{constructive_order, Constructive};
 pub use schedule::{io_schedule, Method, Schedule, TILED_BASES};

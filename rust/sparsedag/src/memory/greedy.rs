@@ -6,6 +6,7 @@ use std::collections::BinaryHeap;
 
 use super::partial::PartialSchedule;
 use super::problem::Problem;
+use crate::cancel::Cancel;
 use crate::error::{invalid, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,28 +53,43 @@ impl GreedyRule {
 
 /// The order a greedy rule produces.
 pub fn greedy_order(problem: &Problem, rule: GreedyRule) -> Vec<u32> {
-    match rule {
-        GreedyRule::LeastPeak => by_ready_choice(problem, |state, v| {
+    greedy_order_cancellable(problem, rule, crate::cancel::never())
+        .expect("a token that is never requested cannot interrupt")
+}
+
+/// [`greedy_order`], stopping with `Interrupted` once `cancel` is requested. The rules that
+/// scan the ready set take O(n * ready) time, hours on a graph with a million sources, so
+/// they poll at every step.
+pub fn greedy_order_cancellable(
+    problem: &Problem,
+    rule: GreedyRule,
+    cancel: &Cancel,
+) -> Result<Vec<u32>> {
+    Ok(match rule {
+        GreedyRule::LeastPeak => by_ready_choice(problem, cancel, |state, v| {
             let (during, after) = state.preview(problem, v);
             (during.max(state.peak), after - state.live)
-        }),
-        GreedyRule::LargestRelease => by_ready_choice(problem, |state, v| {
+        })?,
+        GreedyRule::LargestRelease => by_ready_choice(problem, cancel, |state, v| {
             let (during, after) = state.preview(problem, v);
             (after - state.live, during)
-        }),
+        })?,
         GreedyRule::MemoryDfs => memory_dfs(problem),
         GreedyRule::EarliestInputs => earliest_inputs(problem),
-    }
+    })
 }
 
 /// Repeatedly schedules the ready node with the smallest `key` (ties: smallest id).
-fn by_ready_choice<F>(problem: &Problem, key: F) -> Vec<u32>
+fn by_ready_choice<F>(problem: &Problem, cancel: &Cancel, key: F) -> Result<Vec<u32>>
 where
     F: Fn(&PartialSchedule, u32) -> (f64, f64),
 {
     let mut state = PartialSchedule::new(problem);
     let mut order = Vec::with_capacity(problem.n());
+    cancel.begin_stage("greedy", problem.n() as u64);
     while !state.is_complete() {
+        cancel.check()?;
+        cancel.advance_to(order.len() as u64);
         let mut best = 0;
         let mut best_key = (f64::INFINITY, f64::INFINITY);
         for (i, &v) in state.ready().iter().enumerate() {
@@ -85,7 +101,7 @@ where
         }
         order.push(state.schedule_at(problem, best, &[]));
     }
-    order
+    Ok(order)
 }
 
 #[inline]

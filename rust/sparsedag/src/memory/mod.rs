@@ -20,6 +20,6 @@ mod window;
 pub use bound::peak_lower_bound;
 pub use evaluate::{peak_memory, profile};
 pub use exact::{exact_order, DEFAULT_MAX_STATES};
-pub use greedy::{greedy_order, GreedyRule};
+pub use greedy::{greedy_order, greedy_order_cancellable, GreedyRule};
 pub use problem::{Model, Problem};
 pub use search::{min_memory_order, Effort};

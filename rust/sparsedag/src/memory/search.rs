@@ -8,7 +8,7 @@ use super::anneal::anneal_order;
 use super::beam::beam_order;
 use super::evaluate::peak_unchecked;
 use super::exact::{exact_order, MAX_EXACT_NODES};
-use super::greedy::{greedy_order, GreedyRule};
+use super::greedy::{greedy_order_cancellable, GreedyRule};
 use super::problem::Problem;
 use super::window::polish;
 use crate::cancel::Cancel;
@@ -104,14 +104,15 @@ pub fn min_memory_order(
                 offer(&mut best, optimal);
                 solved = true;
             }
-            Err(Error::InvalidArgument(_)) => {} // too many sets: search heuristically
+            // too many sets, or no memory for them: search heuristically
+            Err(Error::InvalidArgument(_) | Error::OutOfMemory { .. }) => {}
             Err(other) => return Err(other),
         }
     }
     // The greedy orders are still offered after an exact solve: with floating-point sizes
     // an optimal order can evaluate a rounding error above an equally good greedy one.
     for rule in GreedyRule::ALL {
-        offer(&mut best, greedy_order(problem, rule));
+        offer(&mut best, greedy_order_cancellable(problem, rule, cancel)?);
     }
     offer(&mut best, kahn(problem.dag));
     offer(&mut best, dfs(problem.dag));
