@@ -125,9 +125,9 @@ def memory_order(
 
     ``sizes=None`` gives every value size 1.
 
-    ``progress`` draws the stage (``exact``, ``greedy``, ``beam``, ``anneal``, ``windows``) and how far
-    it is on ``sys.stderr``: ``True`` always, ``False`` never, ``None`` (default) on a
-    terminal once the call has run for a second.
+    ``progress`` draws the stage (``exact``, ``greedy``, ``beam``, ``anneal``, ``windows``)
+    and how far it is on ``sys.stderr``: ``True`` always, ``False`` never, ``None`` (default)
+    on a terminal once the call has run for a second.
     """
     if method not in MEMORY_ORDER_METHODS:
         raise ValueError(
