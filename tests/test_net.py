@@ -612,6 +612,8 @@ def test_score_seed_and_layering_are_checked(small):
         with pytest.raises(ValueError, match="seed must be an integer in"):
             net.fit(X, y, seed=seed, progress=False)
     assert sd.DagNet(g, seed=2**64 - 1).seed == 2**64 - 1
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        sd.DagNet(g, seed=1.5)
     with pytest.raises(TypeError, match="integer layers"):
         sd.DagNet(g, layering=np.array([0, 0, 0, 1.5, 1, 1, 1, 1, 2, 2]))
 

@@ -69,7 +69,7 @@ def _whole(value: Any, name: str) -> int:
 
 
 def _seed(value: Any) -> int:
-    seed = int(value)
+    seed = _whole(value, "seed")  # a seed of 1.5 silently was 1
     if not 0 <= seed < 2**64:
         raise ValueError(f"seed must be an integer in [0, 2**64), got {value!r}")
     return seed
