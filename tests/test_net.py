@@ -616,6 +616,10 @@ def test_score_seed_and_layering_are_checked(small):
         sd.DagNet(g, seed=1.5)
     with pytest.raises(TypeError, match="integer layers"):
         sd.DagNet(g, layering=np.array([0, 0, 0, 1.5, 1, 1, 1, 1, 2, 2]))
+    for flag in ("no", 0, None):  # bool("no") is True
+        with pytest.raises(TypeError, match="bias must be True or False"):
+            sd.DagNet(g, bias=flag)
+    assert not sd.DagNet(g, bias=np.bool_(False)).biases.any()
 
 
 def test_training_and_inference_release_the_gil():

@@ -212,6 +212,9 @@ class DagNet:
             if layers.shape != (n,):
                 raise ValueError(f"layering must have one layer per node ({n}), got {layers.shape}")
             self._layering_name = "given"
+        if not isinstance(bias, (bool, np.bool_)):
+            # bool("no") is True: only a real flag says what the caller meant.
+            raise TypeError(f"bias must be True or False, got {bias!r}")
         named_init = init if isinstance(init, str) else "kaiming_uniform"
         self._core = _core.DagNetCore(
             dag._core,
