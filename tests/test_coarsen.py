@@ -365,6 +365,15 @@ def test_bad_input_raises_clear_errors(call, error, match):
         call()
 
 
+def test_heuristics_with_a_huge_k_on_edgeless_graphs_return():
+    # the walk counts never change without edges, but all 2**62 hops were walked (a hang
+    # that Ctrl-C could not stop; on graphs with edges the walk now polls Ctrl-C each hop)
+    empty = np.zeros(0, np.int64)
+    for heuristic in ("greedy", "w-greedy"):
+        sel, _ = sd.kmis(empty, empty, 3, k=2**62, heuristic=heuristic)
+        assert sel.tolist() == [0, 1, 2]
+
+
 def test_empty_and_edgeless_graphs():
     empty = np.zeros(0, np.int64)
     sel, cluster = sd.kmis(empty, empty)

@@ -123,8 +123,12 @@ def test_out_of_range_and_negative_ids():
         sd.Dag.from_edges([0, -3], [1, 2])
     with pytest.raises(sd.NodeIdError, match=r"2147483648, but ids must lie in 0\.\.10"):
         sd.Dag.from_edges(np.array([0], np.uint32), np.array([2**31], np.uint32), num_nodes=10)
-    with pytest.raises(OverflowError, match="implied by the largest id"):
+    # ids of 2**63 and more are read saturated; the messages used to quote the saturated
+    # value as if it were the id
+    with pytest.raises(OverflowError, match=r"largest id is 9223372036854775808 or more"):
         sd.Dag.from_edges(np.array([0], np.uint64), np.array([2**63 + 5], np.uint64))
+    with pytest.raises(sd.NodeIdError, match=r"node id 9223372036854775807 or more, but"):
+        sd.Dag.from_edges(np.array([0], np.uint64), np.array([2**64 - 1], np.uint64), 5)
 
 
 def test_self_loop():

@@ -69,7 +69,9 @@ impl fmt::Display for Error {
                 num_nodes,
             } => write!(
                 f,
-                "edge {position} uses node id {value}, but ids must lie in 0..{num_nodes}"
+                "edge {position} uses node id {value}{}, but ids must lie in 0..{num_nodes}",
+                // ids are read as i64, saturating: 2**64 - 1 arrives as i64::MAX
+                if *value == i64::MAX { " or more" } else { "" }
             ),
             Error::SelfLoop { position, node } => {
                 write!(f, "edge {position} is a self-loop on node {node}")
@@ -80,7 +82,16 @@ impl fmt::Display for Error {
                  (pass duplicates=\"merge\" to keep one copy)"
             ),
             Error::TooLarge { what, value, limit } => {
-                write!(f, "{what} is {value}, more than the supported {limit}")
+                // An id of 2**63 or more saturates to i64::MAX before the count is implied.
+                let more = if what.ends_with("largest id") && *value == 1 << 63 {
+                    " or more"
+                } else {
+                    ""
+                };
+                write!(
+                    f,
+                    "{what} is {value}{more}, more than the supported {limit}"
+                )
             }
             Error::InvalidArgument(message) => f.write_str(message),
             Error::OutOfMemory { what, bytes } => write!(

@@ -39,8 +39,16 @@ pub enum RankSpec {
 
 impl RankSpec {
     pub fn build(self, g: &UndirectedGraph, k: usize) -> Result<Rank> {
+        self.build_cancellable(g, k, crate::cancel::never())
+    }
+
+    /// [`RankSpec::build`], stopping with `Interrupted` once `cancel` is requested (the
+    /// heuristics walk k hops, and k may be huge).
+    pub fn build_cancellable(self, g: &UndirectedGraph, k: usize, cancel: &Cancel) -> Result<Rank> {
         match self {
-            RankSpec::Heuristic(h, scores) => Rank::heuristic(g, h, scores.as_deref(), k),
+            RankSpec::Heuristic(h, scores) => {
+                Rank::heuristic_cancellable(g, h, scores.as_deref(), k, cancel)
+            }
             other => other.build_without_graph(g.num_nodes()),
         }
     }
@@ -113,7 +121,7 @@ pub fn kmis_clusters_from_ids<I: NodeId>(
         UndirectedGraph::from_ids(src, dst, num_nodes)?
     };
     cancel.check()?;
-    let rank = rank.build(&g, k)?;
+    let rank = rank.build_cancellable(&g, k, cancel)?;
     let found = kmis(&g, &rank, k, strategy, cancel)?;
     let cluster = match &found.centres {
         Some(centres) => clusters_from_centres(&found.selected, centres),

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use super::kmis::MIN_LEN;
 use super::undirected::UndirectedGraph;
+use crate::cancel::Cancel;
 use crate::error::{invalid, Result};
 use crate::rng::Rng;
 
@@ -118,10 +119,22 @@ impl Rank {
         scores: Option<&[f64]>,
         k: usize,
     ) -> Result<Self> {
+        Self::heuristic_cancellable(g, heuristic, scores, k, crate::cancel::never())
+    }
+
+    /// [`Rank::heuristic`], stopping with `Interrupted` once `cancel` is requested: each hop
+    /// is a pass over the edges, and k = 2**62 asked for that many.
+    pub fn heuristic_cancellable(
+        g: &UndirectedGraph,
+        heuristic: Heuristic,
+        scores: Option<&[f64]>,
+        k: usize,
+        cancel: &Cancel,
+    ) -> Result<Self> {
         let n = g.num_nodes();
         if scores.is_none() {
             // Unit scores: both heuristics rank by the walk count alone, an integer.
-            if let Some(order) = walk_count_order(g, k) {
+            if let Some(order) = walk_count_order(g, k, cancel)? {
                 return Ok(Rank::from_valid_order(order));
             }
         }
@@ -149,7 +162,7 @@ impl Rank {
             Heuristic::Greedy => vec![1.0; n],
             Heuristic::WeightedGreedy => scores.to_vec(),
         };
-        let mass = walk_mass(g, start, k);
+        let mass = walk_mass(g, start, k, cancel)?;
         let keys: Vec<f64> = scores.par_iter().zip(&mass).map(|(&s, &m)| s / m).collect();
         Ok(rank_descending(&keys))
     }
@@ -243,11 +256,11 @@ const EXACT_COUNTS: u64 = 1 << 52;
 /// [`EXACT_COUNTS`]. The first step is the degree plus one, read off the CSR offsets, so k = 1
 /// needs no pass over the edges; the sort is a stable counting sort (a radix sort for wide
 /// counts) instead of a comparison sort of float keys.
-fn walk_count_order(g: &UndirectedGraph, k: usize) -> Option<Vec<u32>> {
+fn walk_count_order(g: &UndirectedGraph, k: usize, cancel: &Cancel) -> Result<Option<Vec<u32>>> {
     let n = g.num_nodes();
     let offsets = g.offsets();
     if k == 0 {
-        return Some((0..n as u32).collect());
+        return Ok(Some((0..n as u32).collect()));
     }
     if k == 1 {
         let max = (0..n)
@@ -256,18 +269,19 @@ fn walk_count_order(g: &UndirectedGraph, k: usize) -> Option<Vec<u32>> {
             .unwrap_or(0) as u64
             + 1;
         if max >= EXACT_COUNTS {
-            return None;
+            return Ok(None);
         }
-        return Some(order_ascending(n, max, |v| {
+        return Ok(Some(order_ascending(n, max, |v| {
             (offsets[v + 1] - offsets[v]) as u64 + 1
-        }));
+        })));
     }
     let mut x: Vec<u64> = (0..n)
         .map(|v| (offsets[v + 1] - offsets[v]) as u64 + 1)
         .collect();
     let mut next = vec![0u64; n];
-    let mut max = 0;
+    let mut max = x.iter().copied().max().unwrap_or(0);
     for _ in 1..k {
+        cancel.check()?;
         max = next
             .par_iter_mut()
             .enumerate()
@@ -284,11 +298,16 @@ fn walk_count_order(g: &UndirectedGraph, k: usize) -> Option<Vec<u32>> {
             .unwrap_or(0);
         std::mem::swap(&mut x, &mut next);
         if max >= EXACT_COUNTS {
-            return None;
+            return Ok(None);
+        }
+        // Counts only grow where there are edges; once none changed (an edgeless graph),
+        // every further hop gives the same counts.
+        if x == next {
+            break;
         }
     }
     drop(next);
-    Some(order_ascending(n, max, |v| x[v]))
+    Ok(Some(order_ascending(n, max, |v| x[v])))
 }
 
 /// Nodes `0..n` sorted by `key` ascending, ties by id (every key at most `max`): one stable
@@ -336,9 +355,10 @@ pub(crate) fn order_ascending(n: usize, max: u64, key: impl Fn(usize) -> u64) ->
 /// `(A+I)^k x` by k pull passes. After each pass the vector is rescaled by a power of two so
 /// that long walks on dense graphs cannot overflow; a common factor does not change the rank,
 /// and a power of two changes no mantissa bit.
-fn walk_mass(g: &UndirectedGraph, mut x: Vec<f64>, k: usize) -> Vec<f64> {
+fn walk_mass(g: &UndirectedGraph, mut x: Vec<f64>, k: usize, cancel: &Cancel) -> Result<Vec<f64>> {
     let mut next = vec![0.0f64; x.len()];
     for _ in 0..k {
+        cancel.check()?;
         next.par_iter_mut()
             .enumerate()
             .with_min_len(MIN_LEN)
@@ -355,14 +375,31 @@ fn walk_mass(g: &UndirectedGraph, mut x: Vec<f64>, k: usize) -> Vec<f64> {
             let scale = 2f64.powi(-(max.log2().floor() as i32));
             x.par_iter_mut().for_each(|value| *value *= scale);
         }
+        // A pass that changed nothing (an edgeless graph, or a walk vector that has
+        // converged to its rescaled fixed point) will change nothing again.
+        if x == next {
+            break;
+        }
     }
-    x
+    Ok(x)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::coarsen::undirected::EdgeList;
+
+    #[test]
+    fn heuristic_walks_stop_when_cancelled() {
+        let edges = EdgeList::new(&[0u32, 1, 2], &[1, 2, 3], None).unwrap();
+        let g = UndirectedGraph::from_edges(&edges);
+        let cancel = Cancel::new();
+        cancel.request();
+        for h in [Heuristic::Greedy, Heuristic::WeightedGreedy] {
+            let r = Rank::heuristic_cancellable(&g, h, Some(&[1.0; 4]), usize::MAX, &cancel);
+            assert!(matches!(r, Err(crate::error::Error::Interrupted)));
+        }
+    }
 
     #[test]
     fn scores_higher_first_ties_by_id() {
@@ -434,7 +471,13 @@ mod tests {
             let fast = Rank::heuristic(&g, Heuristic::Greedy, None, k).unwrap();
             let float = Rank::heuristic(&g, Heuristic::Greedy, Some(&[1.0; 63]), k).unwrap();
             assert_eq!(fast, float, "k = {k}");
-            assert_eq!(walk_count_order(&g, k).is_some(), k < 9, "k = {k}");
+            assert_eq!(
+                walk_count_order(&g, k, crate::cancel::never())
+                    .unwrap()
+                    .is_some(),
+                k < 9,
+                "k = {k}"
+            );
         }
     }
 
@@ -444,7 +487,7 @@ mod tests {
         let src: Vec<u32> = (0..n).flat_map(|a| (a + 1..n).map(move |_| a)).collect();
         let dst: Vec<u32> = (0..n).flat_map(|a| a + 1..n).collect();
         let g = UndirectedGraph::from_edges(&EdgeList::new(&src, &dst, None).unwrap());
-        let mass = walk_mass(&g, vec![1.0; n as usize], 200);
+        let mass = walk_mass(&g, vec![1.0; n as usize], 200, crate::cancel::never()).unwrap();
         assert!(mass.iter().all(|m| m.is_finite() && *m > 0.0));
     }
 }
