@@ -133,3 +133,22 @@ def longest_pause_of_python(call) -> tuple[float, float]:
         last = now
     worker.join()
     return took[0], longest
+
+
+def interrupt_child(script: str, after: float, timeout: float = 120) -> tuple[str, str]:
+    """Runs ``script`` in a fresh Python, waits until it prints ``ready``, presses Ctrl-C
+    (SIGINT) ``after`` seconds later and returns what it printed (stdout, stderr)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "ready"
+    time.sleep(after)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=timeout)
+    return out, err

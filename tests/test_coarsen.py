@@ -4,10 +4,8 @@ G^k built with networkx as reference, the paper's guarantees, interop and bad in
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import networkx as nx
 import numpy as np
@@ -17,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sparsedag as sd
+from conftest import interrupt_child
 from sparsedag.pyg import kmis_pool, kmis_select
 
 # 0-1, 0-4, 1-2, 1-4, 2-3, 3-4 (DESIGN.md §4)
@@ -440,16 +439,6 @@ print("still usable", sd.kmis(src[:10], dst[:10], k=1).selected.tolist() == [0, 
 
 
 def test_ctrl_c_interrupts_kmis():
-    child = subprocess.Popen(
-        [sys.executable, "-c", INTERRUPT_SCRIPT],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
-    time.sleep(0.3)
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=60)
+    out, err = interrupt_child(INTERRUPT_SCRIPT, after=0.3, timeout=60)
     assert "interrupted after" in out, (out, err)
     assert "still usable True" in out, (out, err)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import sparsedag as sd
+from conftest import interrupt_child
 
 
 def test_random_dag_gnm_exact_and_seeded():
@@ -117,20 +118,6 @@ except KeyboardInterrupt:
 
 def test_layered_generators_stop_on_ctrl_c():
     # the pair loop ignored the cancel flag, so Ctrl-C waited for every pair
-    import signal
-    import subprocess
-    import sys
-    import time
 
-    child = subprocess.Popen(
-        [sys.executable, "-c", PLANTED_INTERRUPT],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
-    time.sleep(0.5)
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=120)
+    out, err = interrupt_child(PLANTED_INTERRUPT, after=0.5, timeout=120)
     assert "interrupted after" in out, (out, err)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+from conftest import interrupt_child
+
 CHILD = """
 import sys, time
 import sparsedag as sd
@@ -25,14 +27,7 @@ print("still usable", sd.layering(sd.random_dag(100, m=300, seed=2)).max() >= 0,
 
 
 def test_ctrl_c_interrupts_long_call():
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
-    time.sleep(0.3)
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=120)
+    out, err = interrupt_child(CHILD, after=0.3, timeout=120)
     assert "interrupted after" in out, (out, err)
     assert "still usable True" in out, (out, err)
 

@@ -4,9 +4,6 @@ errors, the GIL released and Ctrl-C honoured."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import threading
 
 import numpy as np
@@ -15,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sparsedag as sd
-from conftest import random_edge_pairs
+from conftest import interrupt_child, random_edge_pairs
 
 
 def reference(g: sd.Dag, weights: np.ndarray, x: np.ndarray, outputs=None) -> np.ndarray:
@@ -189,16 +186,7 @@ print("still usable", bool(np.isfinite(bound.run(x[:1])).all()), flush=True)
 
 
 def test_ctrl_c_interrupts_an_edge_order_run():
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
-    import time
-
-    time.sleep(0.5)
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=300)
+    out, err = interrupt_child(CHILD, after=0.5, timeout=300)
     assert "interrupted after" in out, (out, err)
     assert "still usable True" in out, (out, err)
 

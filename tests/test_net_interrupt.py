@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
+from conftest import interrupt_child
 
 CHILD = """
 import numpy as np
@@ -31,14 +28,7 @@ print("still trains", len(net.history_["loss"]) >= 1, flush=True)
 
 
 def test_ctrl_c_stops_training_cleanly():
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
-    time.sleep(1.5)
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=120)
+    out, err = interrupt_child(CHILD, after=1.5, timeout=120)
     assert "interrupted" in out, (out, err)
     assert "changed True finite True" in out, (out, err)
     assert "predict ok True" in out, (out, err)

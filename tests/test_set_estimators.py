@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import pickle
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
 
 import sparsedag as sd
+from conftest import interrupt_child
 
 sklearn = pytest.importorskip("sklearn")
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
@@ -399,14 +396,7 @@ print("still trains", len(clf.history_["loss"]) >= 1, flush=True)
 @pytest.mark.parametrize("parallel", ["threads", "data"])
 def test_ctrl_c_keeps_a_usable_model(parallel):
     code = CHILD.replace("progress=True", f"progress=True, parallel={parallel!r}")
-    child = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
-    time.sleep(2.0)
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=120)
+    out, err = interrupt_child(code, after=2.0, timeout=120)
     assert "interrupted True" in out, (out, err)
     assert "predict ok True True" in out, (out, err)
     assert "still trains True" in out, (out, err)
