@@ -6,27 +6,17 @@ gradients never mix across models."""
 from __future__ import annotations
 
 import itertools
-import operator
 from collections.abc import Sequence
 from typing import Any, Optional
 
 import numpy as np
 
+from ._args import count
 from ._dag import Dag
 from ._net import DagNet
 from ._resources import check_fits
 
 __all__ = ["ParallelMLPs"]
-
-
-def _count(value: Any, name: str) -> int:
-    try:
-        count = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
-    if count < 1:
-        raise ValueError(f"{name} must be at least 1, got {count}")
-    return count
 
 
 def _mlp_edges(n_inputs: int, width: int, n_outputs: int, offset: int, input_offset: int = 0):
@@ -58,9 +48,10 @@ class ParallelMLPs:
         bias: bool = True,
         seed: int = 0,
     ) -> None:
-        n_inputs, n_outputs = _count(n_inputs, "n_inputs"), _count(n_outputs, "n_outputs")
-        repetitions = _count(repetitions, "repetitions")
-        widths = [_count(w, "every width") for w in widths]
+        n_inputs = count(n_inputs, "n_inputs", minimum=1)
+        n_outputs = count(n_outputs, "n_outputs", minimum=1)
+        repetitions = count(repetitions, "repetitions", minimum=1)
+        widths = [count(w, "every width", minimum=1) for w in widths]
         if not widths:
             raise ValueError("widths is empty: give at least one hidden width")
         if isinstance(activations, str):

@@ -16,13 +16,13 @@ in the Rust core, releases the GIL and honours Ctrl-C.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
 from . import _core
+from ._args import count as _args_count
 from ._resources import check_fits
 
 __all__ = [
@@ -96,18 +96,8 @@ class PruneResult(NamedTuple):
     removed_connections: int
 
 
-def _count(value: Any, name: str) -> int:
-    try:
-        count = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
-    if count < 0:
-        raise ValueError(f"{name} must not be negative, got {count}")
-    return count
-
-
 def _seed(value: Any) -> int:
-    seed = _count(value, "seed")
+    seed = _args_count(value, "seed")
     if seed >= 2**64:
         raise ValueError(f"seed must be below 2**64, got {seed}")
     return seed
@@ -117,7 +107,7 @@ def erdos_renyi_probability(n_in: int, n_out: int, epsilon: float = 20.0) -> flo
     """p = epsilon (n_in + n_out) / (n_in n_out), capped at 1: the chance that a connection
     exists in an Erdős–Rényi layer."""
     return _core.erdos_renyi_probability(
-        _count(n_in, "n_in"), _count(n_out, "n_out"), float(epsilon)
+        _args_count(n_in, "n_in"), _args_count(n_out, "n_out"), float(epsilon)
     )
 
 
@@ -131,7 +121,7 @@ def erdos_renyi_layer(
     derived from ``(seed, j)``, so the layer is the same for any thread count. Weights come from
     ``init`` (see :data:`INITS`), momentum starts at 0.
     """
-    n_in, n_out = _count(n_in, "n_in"), _count(n_out, "n_out")
+    n_in, n_out = _args_count(n_in, "n_in"), _args_count(n_out, "n_out")
     expected = _core.erdos_renyi_probability(n_in, n_out, float(epsilon)) * n_in * n_out
     # Sampled rows, then the final arrays: about 20 bytes per connection at the peak (an n_in
     # past int32 gets the core's own error).
@@ -182,8 +172,8 @@ def evolve_layer(
     """
     n_in, n_out, offsets, indices, weights, momentum = layer
     stats = _core.evolve_layer(
-        _count(n_in, "n_in"),
-        _count(n_out, "n_out"),
+        _args_count(n_in, "n_in"),
+        _args_count(n_out, "n_out"),
         offsets,
         indices,
         weights,
@@ -222,7 +212,7 @@ def prune_to_count(layer: SparseLayer, count: int) -> SparseLayer:
     largest ``|w|`` (ties: among equal magnitudes, the first in CSR order are dropped first).
     WASAP-SGD ends with this after averaging the workers' models. Returns a new layer (the
     same connections if ``count >= layer.nnz``); O(nnz)."""
-    arrays, _ = _core.prune_to_count(tuple(layer), _count(count, "count"))
+    arrays, _ = _core.prune_to_count(tuple(layer), _args_count(count, "count"))
     return SparseLayer(int(layer[0]), int(layer[1]), *arrays)
 
 
@@ -236,15 +226,15 @@ def percentile(values: Any, q: float) -> float:
 
 def all_relu_slope(layer: int, alpha: float = 0.6) -> float:
     """The negative-side slope of hidden layer ``layer`` (0-based): -alpha, +alpha, -alpha..."""
-    return _core.all_relu_slope(_count(layer, "layer"), float(alpha))
+    return _core.all_relu_slope(_args_count(layer, "layer"), float(alpha))
 
 
 def all_relu(z: np.ndarray, layer: int, alpha: float = 0.6) -> np.ndarray:
     """All-ReLU of hidden layer ``layer``: ``z`` where ``z >= 0``, else ``slope * z`` with the
     slope of :func:`all_relu_slope`. ``z`` is a contiguous float32 array of any shape."""
-    return _core.all_relu(z, _count(layer, "layer"), float(alpha))
+    return _core.all_relu(z, _args_count(layer, "layer"), float(alpha))
 
 
 def all_relu_derivative(z: np.ndarray, layer: int, alpha: float = 0.6) -> np.ndarray:
     """The derivative of :func:`all_relu`: 1 where ``z >= 0``, the layer's slope elsewhere."""
-    return _core.all_relu_derivative(z, _count(layer, "layer"), float(alpha))
+    return _core.all_relu_derivative(z, _args_count(layer, "layer"), float(alpha))
