@@ -32,7 +32,7 @@ def plot_args(tmp_path: Path, name: str) -> list[str]:
 
 def test_every_example_is_tested():
     tested = {"set_mlp.py", "inference_orders.py", "io_scheduling.py", "peak_memory.py"}
-    tested.add("kmis_coarsening.py")
+    tested |= {"kmis_coarsening.py", "many_models.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -68,3 +68,10 @@ def test_kmis_coarsening(k):
     out = run("kmis_coarsening.py", "--nodes", "5000", "--k", k)
     sizes = [int(line.split()[2].replace(",", "")) for line in out.splitlines() if "level" in line]
     assert sizes == sorted(sizes, reverse=True) and len(sizes) == 3
+
+
+def test_many_models():
+    out = run("many_models.py", "--repetitions", "2", "--epochs", "4")
+    assert out.startswith("12 models (3 widths x 2 activations x 2 repetitions)")
+    accuracy = float(out.split("validation accuracy ")[1].split()[0])
+    assert accuracy > 0.5  # three classes: chance is about 0.33
